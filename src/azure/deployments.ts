@@ -1,0 +1,144 @@
+import { createHash } from "node:crypto";
+import type { Agent } from "undici";
+import {
+  type DeploymentIndex,
+  indexDeployments,
+  type KnownDeployment,
+} from "../routing/resolve-deployment.ts";
+import { DEPLOYMENTS_LIST_API_VERSION } from "./api-versions.ts";
+import type { UpstreamCredential } from "./request.ts";
+
+/** A deployment as Azure's listing reports it. */
+export interface ListedDeployment extends KnownDeployment {
+  /** Unix seconds. */
+  readonly createdAt: number;
+}
+
+export interface DeploymentListing {
+  readonly index: DeploymentIndex;
+  readonly deployments: readonly ListedDeployment[];
+}
+
+interface CacheEntry {
+  /** null: the resource does not let us list its deployments. */
+  listing: DeploymentListing | null;
+  fetchedAt: number;
+  refreshing: Promise<DeploymentListing | null> | undefined;
+}
+
+const MAX_ENTRIES = 256;
+
+/**
+ * The resource's deployments, from Azure's authoring listing
+ * (`GET /openai/deployments?api-version=2022-12-01`), cached per credential. A request never
+ * waits for a refresh: a stale listing is served while a new one is fetched in the background.
+ * Resources where the listing is retired answer 404; that is remembered as "not listable".
+ */
+export class DeploymentDirectory {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly agent: Agent;
+  private readonly endpoint: string;
+  private readonly ttlMs: number;
+  private readonly timeoutMs: number;
+
+  constructor(options: { agent: Agent; endpoint: string; ttlMs?: number; timeoutMs?: number }) {
+    this.agent = options.agent;
+    this.endpoint = options.endpoint;
+    this.ttlMs = options.ttlMs ?? 5 * 60_000;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  /** The cached listing, if any; starts a background refresh when it is missing or stale. */
+  peek(credential: UpstreamCredential): DeploymentListing | undefined {
+    const key = cacheKey(credential);
+    const entry = this.cache.get(key);
+    if (entry === undefined || Date.now() - entry.fetchedAt > this.ttlMs) {
+      this.refresh(key, credential).catch(() => {});
+    }
+    return entry?.listing ?? undefined;
+  }
+
+  /** The listing, fetching it if none is cached; null when Azure does not list deployments. */
+  async get(credential: UpstreamCredential): Promise<DeploymentListing | null> {
+    const key = cacheKey(credential);
+    const entry = this.cache.get(key);
+    if (entry !== undefined) {
+      if (Date.now() - entry.fetchedAt > this.ttlMs) this.refresh(key, credential).catch(() => {});
+      return entry.listing;
+    }
+    return this.refresh(key, credential);
+  }
+
+  private refresh(key: string, credential: UpstreamCredential): Promise<DeploymentListing | null> {
+    const entry = this.cache.get(key);
+    if (entry?.refreshing) return entry.refreshing;
+    const refreshing = this.fetchListing(credential).then(
+      (listing) => {
+        if (listing === "unauthorized") {
+          this.cache.delete(key);
+          return null;
+        }
+        this.remember(key, { listing, fetchedAt: Date.now(), refreshing: undefined });
+        return listing;
+      },
+      () => {
+        // Unreachable or garbled: keep serving what we had, try again on the next call.
+        const current = this.cache.get(key);
+        if (current) current.refreshing = undefined;
+        return current?.listing ?? null;
+      },
+    );
+    if (entry) entry.refreshing = refreshing;
+    else this.remember(key, { listing: null, fetchedAt: 0, refreshing });
+    return refreshing;
+  }
+
+  private remember(key: string, entry: CacheEntry): void {
+    this.cache.delete(key);
+    this.cache.set(key, entry);
+    if (this.cache.size > MAX_ENTRIES) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+  }
+
+  private async fetchListing(
+    credential: UpstreamCredential,
+  ): Promise<DeploymentListing | null | "unauthorized"> {
+    const url = new URL(
+      `${this.endpoint}/openai/deployments?api-version=${DEPLOYMENTS_LIST_API_VERSION}`,
+    );
+    const response = await this.agent.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: "GET",
+      headers: { [credential.header]: credential.value, accept: "application/json" },
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = await response.body.text();
+    if (response.statusCode === 401 || response.statusCode === 403) return "unauthorized";
+    if (response.statusCode !== 200) return null;
+    const deployments = parseListing(JSON.parse(text));
+    return { deployments, index: indexDeployments(deployments) };
+  }
+}
+
+function cacheKey(credential: UpstreamCredential): string {
+  return createHash("sha256").update(credential.value).digest("base64url");
+}
+
+function parseListing(body: unknown): ListedDeployment[] {
+  const data = (body as { data?: unknown } | null)?.data;
+  if (!Array.isArray(data)) return [];
+  const out: ListedDeployment[] = [];
+  for (const item of data) {
+    const { id, model, created_at } = (item ?? {}) as Record<string, unknown>;
+    if (typeof id !== "string" || id === "") continue;
+    out.push({
+      id,
+      model: typeof model === "string" ? model : id,
+      createdAt: typeof created_at === "number" ? created_at : 0,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,146 @@
+/**
+ * OpenAI's error shape and every error the proxy itself can produce.
+ * Each error has a name, an HTTP status and an OpenAI-shaped body.
+ */
+
+export interface OpenAIErrorObject {
+  message: string;
+  type: string;
+  param: string | null;
+  code: string | null;
+  /** Azure's extra details (content filter results, inner errors) are kept beside the four fields. */
+  [extra: string]: unknown;
+}
+
+export interface OpenAIErrorBody {
+  error: OpenAIErrorObject;
+}
+
+/** An error the proxy answers with; `headers` are added to the response (e.g. retry-after). */
+export class ProxyError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly param: string | null;
+  readonly code: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    status: number,
+    message: string,
+    options: {
+      type?: string;
+      param?: string | null;
+      code?: string | null;
+      headers?: Record<string, string>;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "ProxyError";
+    this.status = status;
+    this.type = options.type ?? errorTypeForStatus(status);
+    this.param = options.param ?? null;
+    this.code = options.code ?? null;
+    this.headers = options.headers ?? {};
+  }
+
+  toBody(): OpenAIErrorBody {
+    return {
+      error: { message: this.message, type: this.type, param: this.param, code: this.code },
+    };
+  }
+}
+
+/** The `type` OpenAI uses for a status. */
+export function errorTypeForStatus(status: number): string {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 404) return "invalid_request_error";
+  if (status === 429) return "rate_limit_error";
+  if (status >= 500) return "server_error";
+  return "invalid_request_error";
+}
+
+// The proxy's own errors, by name. Each is a function so messages can name what to fix.
+
+export const invalidJson = (detail: string) =>
+  new ProxyError(400, `We could not parse the JSON body of your request. (${detail})`, {
+    code: "invalid_json",
+  });
+
+export const jsonBodyNotObject = () =>
+  new ProxyError(400, "The request body must be a JSON object.", { code: "invalid_json" });
+
+export const missingModel = () =>
+  new ProxyError(400, "You must provide a model parameter.", {
+    param: "model",
+    code: "missing_model",
+  });
+
+export const invalidModelName = (model: string) =>
+  new ProxyError(
+    400,
+    `The model name ${JSON.stringify(model.slice(0, 200))} is not valid: it must not contain "/", "\\", "?", "#", "%", "..", or control characters.`,
+    { param: "model", code: "invalid_model" },
+  );
+
+export const modelNotFound = (model: string) =>
+  new ProxyError(404, `The model '${model}' does not exist or you do not have access to it.`, {
+    param: "model",
+    code: "model_not_found",
+  });
+
+export const missingCredentials = () =>
+  new ProxyError(
+    401,
+    "You didn't provide an API key. Send your key in an Authorization header (Authorization: Bearer YOUR_KEY) or an api-key header.",
+    { code: "missing_api_key" },
+  );
+
+export const invalidProxyKey = () =>
+  new ProxyError(401, "Incorrect API key provided for this proxy.", { code: "invalid_api_key" });
+
+export const bodyTooLarge = (limit: number) =>
+  new ProxyError(413, `The request body is larger than this proxy accepts (${limit} bytes).`, {
+    code: "request_too_large",
+  });
+
+export const unsupportedMediaType = (contentType: string, expected: string) =>
+  new ProxyError(
+    415,
+    `Unsupported Content-Type ${JSON.stringify(contentType)}: this endpoint expects ${expected}.`,
+    { code: "unsupported_media_type" },
+  );
+
+export const invalidMultipart = (detail: string) =>
+  new ProxyError(400, `We could not parse the multipart body of your request. (${detail})`, {
+    code: "invalid_multipart",
+  });
+
+export const unknownRoute = (method: string, path: string) =>
+  new ProxyError(404, `Invalid URL (${method} ${path})`, { code: "unknown_url" });
+
+export const upstreamUnreachable = (detail: string) =>
+  new ProxyError(502, `The proxy could not reach Azure OpenAI: ${detail}`, {
+    code: "upstream_unreachable",
+  });
+
+export const upstreamTimeout = (what: string) =>
+  new ProxyError(504, `Azure OpenAI did not answer in time (${what}).`, {
+    code: "upstream_timeout",
+  });
+
+export const upstreamBadResponse = (detail: string) =>
+  new ProxyError(502, `Azure OpenAI sent an answer the proxy could not read: ${detail}`, {
+    code: "upstream_bad_response",
+  });
+
+export const serviceStopping = () =>
+  new ProxyError(503, "The proxy is shutting down; retry the request.", {
+    code: "service_unavailable",
+  });
+
+export const internalError = () =>
+  new ProxyError(500, "The proxy had an unexpected error while processing your request.", {
+    code: "internal_error",
+  });

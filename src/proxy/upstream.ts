@@ -1,0 +1,42 @@
+import { Agent, errors as undiciErrors } from "undici";
+import type { Config } from "../config/config.ts";
+import {
+  type ProxyError,
+  upstreamBadResponse,
+  upstreamTimeout,
+  upstreamUnreachable,
+} from "../openai/errors.ts";
+
+/**
+ * The one HTTP client for every upstream call: keep-alive pools per origin, no cap on
+ * connections (the proxy must not limit concurrency Azure would accept), and the configured
+ * connect / response-headers / idle-body timeouts.
+ */
+export function createUpstreamAgent(config: Config): Agent {
+  return new Agent({
+    connect: { timeout: config.timeouts.connectMs },
+    headersTimeout: config.timeouts.responseMs,
+    bodyTimeout: config.timeouts.idleMs,
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+  });
+}
+
+/** The OpenAI-shaped error for an upstream failure. Messages carry codes, never credentials. */
+export function upstreamFailure(error: unknown): ProxyError {
+  if (error instanceof undiciErrors.ConnectTimeoutError) {
+    return upstreamTimeout("connecting to Azure");
+  }
+  if (error instanceof undiciErrors.HeadersTimeoutError) {
+    return upstreamTimeout("waiting for the response to start");
+  }
+  if (error instanceof undiciErrors.BodyTimeoutError) {
+    return upstreamTimeout("waiting for the next part of the response");
+  }
+  const code = (error as { code?: string } | undefined)?.code;
+  const cause = (error as { cause?: { code?: string } } | undefined)?.cause?.code;
+  if (error instanceof undiciErrors.ResponseExceededMaxSizeError) {
+    return upstreamBadResponse("the answer was too large");
+  }
+  return upstreamUnreachable(cause ?? code ?? "connection failed");
+}

@@ -1,0 +1,88 @@
+import defaultNames from "./model-names.json" with { type: "json" };
+
+/** A deployment known to exist on the resource, with the model it serves. */
+export interface KnownDeployment {
+  readonly id: string;
+  readonly model: string;
+}
+
+/** Lookups over a resource's deployments, built once per listing, not per request. */
+export interface DeploymentIndex {
+  readonly deployments: readonly KnownDeployment[];
+  /** lower-cased deployment id -> deployment id */
+  readonly byId: ReadonlyMap<string, string>;
+  /** lower-cased model name -> id of the first deployment serving it */
+  readonly byModel: ReadonlyMap<string, string>;
+}
+
+export function indexDeployments(deployments: readonly KnownDeployment[]): DeploymentIndex {
+  const byId = new Map<string, string>();
+  const byModel = new Map<string, string>();
+  for (const d of deployments) {
+    byId.set(d.id.toLowerCase(), d.id);
+    const model = d.model.toLowerCase();
+    if (!byModel.has(model)) byModel.set(model, d.id);
+  }
+  return { deployments, byId, byModel };
+}
+
+const EXACT = new Map(
+  Object.entries(defaultNames.exact).map(([k, v]) => [k.toLowerCase(), v] as const),
+);
+const PREFIXES = Object.entries(defaultNames.prefixes).map(
+  ([k, v]) => [k.toLowerCase(), v] as const,
+);
+
+/** The built-in table's Azure name for an OpenAI model name, if it has one. */
+export function defaultDeploymentName(model: string): string | undefined {
+  const key = model.toLowerCase();
+  const exact = EXACT.get(key);
+  if (exact !== undefined) return exact;
+  for (const [prefix, replacement] of PREFIXES) {
+    if (key.startsWith(prefix)) return replacement + model.slice(prefix.length);
+  }
+  return undefined;
+}
+
+/** The model names the built-in table knows, for listing. */
+export function defaultModelNames(): string[] {
+  return Object.keys(defaultNames.exact);
+}
+
+/**
+ * Maps the model name a client sent to the Azure deployment to call:
+ * the configured mapper, then the built-in table, then a deployment known to serve that model,
+ * then the name itself. When the resource's deployments are known, a candidate that is not one of
+ * them gives way to one that is (so a deployment named like the OpenAI model still wins over the
+ * table's guess).
+ */
+export function resolveDeployment(
+  model: string,
+  mapper: ReadonlyMap<string, string>,
+  known?: DeploymentIndex,
+): string {
+  const key = model.toLowerCase();
+  const mapped = mapper.get(key);
+  if (mapped !== undefined) return mapped;
+  const fromTable = defaultDeploymentName(model);
+  if (known === undefined) return fromTable ?? model;
+  if (fromTable !== undefined) {
+    const id = known.byId.get(fromTable.toLowerCase());
+    if (id !== undefined) return id;
+  }
+  const own = known.byId.get(key);
+  if (own !== undefined) return own;
+  const serving =
+    known.byModel.get(key) ??
+    (fromTable === undefined ? undefined : known.byModel.get(fromTable.toLowerCase()));
+  if (serving !== undefined) return serving;
+  return fromTable ?? model;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+const UNSAFE_NAME = /[/\\?#%\u0000-\u001f\u007f]|\.\./;
+
+/** A model or deployment name that can stand as one URL path segment without changing the path's shape. */
+export function isSafeModelName(name: string): boolean {
+  return name.length > 0 && name.length <= 256 && !UNSAFE_NAME.test(name);
+}

@@ -1,0 +1,132 @@
+import type { Readable } from "node:stream";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { buildAzureUrl, buildUpstreamHeaders } from "../azure/request.ts";
+import {
+  invalidModelName,
+  invalidMultipart,
+  missingModel,
+  unsupportedMediaType,
+} from "../openai/errors.ts";
+import type { Operation } from "../openai/operations.ts";
+import { forward } from "../proxy/forward.ts";
+import { readJsonBody, replaceJsonModel } from "../proxy/json-body.ts";
+import { type HeldUpload, holdUntilModel } from "../proxy/multipart-body.ts";
+import { checkDeclaredLength, declaredLength, readBody } from "../proxy/read-body.ts";
+import { isSafeModelName, resolveDeployment } from "../routing/resolve-deployment.ts";
+import type { AppContext } from "./context.ts";
+import type { RequestLog } from "./request-log.ts";
+
+const MULTIPART = /^multipart\/form-data/i;
+
+/** The handler for one row of the operation table, in azure mode. */
+export function azureOperationHandler(operation: Operation, ctx: AppContext) {
+  const { config } = ctx;
+  const relay = {
+    stream: operation.stream,
+    keepAzureStreamArtefacts: config.keepAzureStreamArtefacts,
+  };
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const log = request.proxyLog;
+    log.operation = operation.id;
+    const credential = ctx.credentialFor(request.headers);
+    const raw = request.raw;
+    const contentType = request.headers["content-type"] ?? "";
+
+    let model: string | undefined;
+    let json: Buffer | undefined;
+    let upload: HeldUpload | undefined;
+    let stream: Readable | undefined;
+    if (operation.model === "json") {
+      json = await readBody(raw, config.maxBodySize);
+      model = readJsonBody(json).model;
+    } else if (operation.model === "multipart") {
+      if (!MULTIPART.test(contentType)) {
+        throw unsupportedMediaType(contentType, "multipart/form-data");
+      }
+      checkDeclaredLength(raw, config.maxUploadSize);
+      upload = await holdUntilModel(raw, contentType, declaredLength(raw), config.maxUploadSize);
+      model = upload.model;
+    } else if (operation.method === "POST") {
+      checkDeclaredLength(raw, config.maxUploadSize);
+      stream = raw;
+    }
+
+    let deployment: string | undefined;
+    if (operation.scope === "deployment") {
+      try {
+        if (model === undefined) throw missingModel();
+        if (!isSafeModelName(model)) throw invalidModelName(model);
+      } catch (error) {
+        await upload?.discard();
+        throw error;
+      }
+      log.model = model;
+      deployment = resolveDeployment(
+        model,
+        config.modelMapper,
+        ctx.directory?.peek(credential)?.index,
+      );
+      log.deployment = deployment;
+      if (ctx.target.apiStyle === "v1" && deployment !== model) {
+        if (json !== undefined) json = replaceJsonModel(json, deployment);
+        if (upload !== undefined && !upload.replaceModel(deployment)) {
+          await upload.discard();
+          throw invalidMultipart("the model field could not be rewritten");
+        }
+      }
+    }
+
+    const query = request.url.includes("?") ? request.url.slice(request.url.indexOf("?") + 1) : "";
+    const url = buildAzureUrl(
+      ctx.target,
+      operation,
+      deployment,
+      request.params as Record<string, string>,
+      query,
+    );
+    let body: Buffer | Readable | undefined;
+    let length: number | undefined;
+    if (json !== undefined) {
+      body = json;
+      length = json.length;
+    } else if (upload !== undefined) {
+      body = upload.body();
+      length = upload.contentLength;
+    } else if (stream !== undefined) {
+      body = stream;
+      length = declaredLength(raw);
+    }
+    const headers = buildUpstreamHeaders(request.headers, credential, length);
+    if (json !== undefined) headers["content-type"] = "application/json";
+    await forward(ctx.agent, { url, method: operation.method, headers, body }, reply, relay, log);
+  };
+}
+
+/** In openai mode every request goes to OpenAI as it came, the client's key included. */
+export function openaiPassthroughHandler(ctx: AppContext) {
+  const base = ctx.config.openaiEndpoint;
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const log: RequestLog = request.proxyLog;
+    const credential = ctx.credentialFor(request.headers);
+    const raw = request.raw;
+    const hasBody = request.method !== "GET" && request.method !== "HEAD";
+    if (hasBody) checkDeclaredLength(raw, ctx.config.maxUploadSize);
+    const headers = buildUpstreamHeaders(
+      request.headers,
+      credential,
+      hasBody ? declaredLength(raw) : undefined,
+    );
+    await forward(
+      ctx.agent,
+      {
+        url: `${base}${request.url}`,
+        method: request.method,
+        headers,
+        body: hasBody ? raw : undefined,
+      },
+      reply,
+      { stream: undefined, keepAzureStreamArtefacts: true },
+      log,
+    );
+  };
+}

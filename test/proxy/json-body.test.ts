@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ProxyError } from "../../src/openai/errors.ts";
+import { readJsonBody, replaceJsonModel } from "../../src/proxy/json-body.ts";
+
+describe("readJsonBody", () => {
+  it("reads the model", () => {
+    assert.equal(readJsonBody(Buffer.from('{"model":"gpt-4o","x":1}')).model, "gpt-4o");
+  });
+  it("refuses malformed JSON with a 400", () => {
+    assert.throws(
+      () => readJsonBody(Buffer.from('{"model":')),
+      (e: unknown) => e instanceof ProxyError && e.status === 400 && e.code === "invalid_json",
+    );
+  });
+  it("refuses a body that is not an object", () => {
+    assert.throws(() => readJsonBody(Buffer.from("[1]")), ProxyError);
+  });
+});
+
+describe("replaceJsonModel", () => {
+  it("replaces only the top-level model and leaves every other byte as sent", () => {
+    const body =
+      '{ "messages": [{"role":"user","content":"say \\"model\\": 1.0"}], "model" : "gpt-3.5-turbo", "n": 1.0, "tools":[{"model":"nested"}] }';
+    const out = replaceJsonModel(Buffer.from(body), "gpt-35-turbo").toString();
+    assert.equal(out, body.replace('"gpt-3.5-turbo"', '"gpt-35-turbo"'));
+  });
+  it("escapes the new name as JSON", () => {
+    const out = replaceJsonModel(Buffer.from('{"model":"a"}'), 'we"ird').toString();
+    assert.deepEqual(JSON.parse(out), { model: 'we"ird' });
+  });
+  it("takes the last duplicate key, as JSON.parse does", () => {
+    const out = replaceJsonModel(Buffer.from('{"model":"a","model":"b"}'), "c").toString();
+    assert.equal(out, '{"model":"a","model":"c"}');
+  });
+});
