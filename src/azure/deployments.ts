@@ -27,6 +27,7 @@ interface CacheEntry {
 }
 
 const MAX_ENTRIES = 256;
+const RETRY_AFTER_FAILURE_MS = 30_000;
 
 /**
  * The resource's deployments, from Azure's authoring listing
@@ -48,25 +49,36 @@ export class DeploymentDirectory {
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
 
-  /** The cached listing, if any; starts a background refresh when it is missing or stale. */
-  peek(credential: UpstreamCredential): DeploymentListing | undefined {
-    const key = cacheKey(credential);
-    const entry = this.cache.get(key);
-    if (entry === undefined || Date.now() - entry.fetchedAt > this.ttlMs) {
-      this.refresh(key, credential).catch(() => {});
-    }
-    return entry?.listing ?? undefined;
+  /** Starts fetching the listing for a credential, so the first requests need not wait. */
+  prefetch(credential: UpstreamCredential): void {
+    this.get(credential).catch(() => {});
   }
 
-  /** The listing, fetching it if none is cached; null when Azure does not list deployments. */
-  async get(credential: UpstreamCredential): Promise<DeploymentListing | null> {
+  /**
+   * The listing for a credential; null when Azure does not list deployments. A cached listing is
+   * returned at once (refreshed in the background when stale); with none cached yet, the first
+   * caller waits for the fetch, at most `waitMs`, and gets null if it takes longer.
+   */
+  async get(
+    credential: UpstreamCredential,
+    waitMs = this.timeoutMs,
+  ): Promise<DeploymentListing | null> {
     const key = cacheKey(credential);
     const entry = this.cache.get(key);
-    if (entry !== undefined) {
+    if (entry !== undefined && entry.fetchedAt > 0) {
       if (Date.now() - entry.fetchedAt > this.ttlMs) this.refresh(key, credential).catch(() => {});
       return entry.listing;
     }
-    return this.refresh(key, credential);
+    const fetching = this.refresh(key, credential);
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), waitMs);
+    });
+    try {
+      return await Promise.race([fetching, gaveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private refresh(key: string, credential: UpstreamCredential): Promise<DeploymentListing | null> {
@@ -82,10 +94,12 @@ export class DeploymentDirectory {
         return listing;
       },
       () => {
-        // Unreachable or garbled: keep serving what we had, try again on the next call.
-        const current = this.cache.get(key);
-        if (current) current.refreshing = undefined;
-        return current?.listing ?? null;
+        // Unreachable or garbled: keep serving what we had, and try again in a while rather
+        // than on every request.
+        const listing = this.cache.get(key)?.listing ?? null;
+        const retryAt = Date.now() - this.ttlMs + RETRY_AFTER_FAILURE_MS;
+        this.remember(key, { listing, fetchedAt: retryAt, refreshing: undefined });
+        return listing;
       },
     );
     if (entry) entry.refreshing = refreshing;

@@ -1,4 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from "fastify";
 import { internalError, ProxyError, serviceStopping, unknownRoute } from "../openai/errors.ts";
 import { OPERATIONS } from "../openai/operations.ts";
 import type { AppContext } from "./context.ts";
@@ -17,7 +22,7 @@ declare module "fastify" {
 export function buildApp(ctx: AppContext): FastifyInstance {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     // The routes read bodies themselves (streamed or bounded), so Fastify's limit never applies.
     bodyLimit: Number.MAX_SAFE_INTEGER,

@@ -17,6 +17,8 @@ import type { AppContext } from "./context.ts";
 import type { RequestLog } from "./request-log.ts";
 
 const MULTIPART = /^multipart\/form-data/i;
+/** How long the first request for a key waits for the deployment listing before going without. */
+const LISTING_WAIT_MS = 3000;
 
 /** The handler for one row of the operation table, in azure mode. */
 export function azureOperationHandler(operation: Operation, ctx: AppContext) {
@@ -61,11 +63,12 @@ export function azureOperationHandler(operation: Operation, ctx: AppContext) {
         throw error;
       }
       log.model = model;
-      deployment = resolveDeployment(
-        model,
-        config.modelMapper,
-        ctx.directory?.peek(credential)?.index,
-      );
+      // The mapper is authoritative; otherwise which deployments exist decides (rule 3).
+      const listing =
+        config.modelMapper.has(model.toLowerCase()) || ctx.directory === undefined
+          ? null
+          : await ctx.directory.get(credential, LISTING_WAIT_MS);
+      deployment = resolveDeployment(model, config.modelMapper, listing?.index);
       log.deployment = deployment;
       if (ctx.target.apiStyle === "v1" && deployment !== model) {
         if (json !== undefined) json = replaceJsonModel(json, deployment);

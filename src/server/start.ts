@@ -20,8 +20,8 @@ export interface RunningProxy {
 }
 
 /** Pino with every credential-bearing field redacted, in case a header ever reaches a log call. */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     redact: {
       paths: [
@@ -33,7 +33,8 @@ export function createLogger(level: string): Logger {
       ],
       censor: "[redacted]",
     },
-  });
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
 }
 
 /** Builds everything from the config and listens. */
@@ -68,7 +69,7 @@ export async function startProxy(config: Config, logger?: Logger): Promise<Runni
 
   // With a server-held key, learn the deployments now so the first requests can use them.
   if (ctx.directory !== undefined && config.azure.apiKey !== undefined) {
-    ctx.directory.peek({ header: "api-key", value: config.azure.apiKey });
+    ctx.directory.prefetch({ header: "api-key", value: config.azure.apiKey });
   }
 
   let closing: Promise<void> | undefined;

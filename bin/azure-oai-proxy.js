@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// azure-oai-proxy            start the proxy (configured by environment variables / .env)
+// azure-oai-proxy emulator   start the built-in Azure OpenAI emulator on its own
+import { existsSync } from "node:fs";
+
+const root = new URL("../", import.meta.url);
+// In a checkout, run the TypeScript sources directly (Node strips the types); a published
+// package (inside node_modules, where Node will not strip types) runs the built dist/.
+const fromSource =
+  existsSync(new URL("src/main.ts", root)) && !root.pathname.includes("/node_modules/");
+const entry = (name) => new URL(fromSource ? `src/${name}.ts` : `dist/${name}.js`, root).href;
+
+const [command, ...rest] = process.argv.slice(2);
+if (command === "emulator") {
+  const { runEmulatorCli } = await import(entry("emulator/main"));
+  await runEmulatorCli(rest);
+} else if (command === undefined || command.startsWith("-")) {
+  await import(entry("main"));
+} else {
+  process.stderr.write(`azure-oai-proxy: unknown command "${command}" (commands: emulator)\n`);
+  process.exit(2);
+}

@@ -1,0 +1,84 @@
+import type { InferenceOp } from "./operations.ts";
+import type { EmulatorDeployment } from "./types.ts";
+
+export const DEFAULT_DEPLOYMENTS: EmulatorDeployment[] = [
+  { id: "gpt-4o", model: "gpt-4o" },
+  { id: "gpt-4o-mini", model: "gpt-4o-mini" },
+  { id: "gpt-35-turbo", model: "gpt-35-turbo" },
+  { id: "gpt-35-turbo-instruct", model: "gpt-35-turbo-instruct" },
+  { id: "text-embedding-3-small-1", model: "text-embedding-3-small" },
+  { id: "text-embedding-ada-002", model: "text-embedding-ada-002" },
+  { id: "dall-e-3", model: "dall-e-3" },
+  { id: "gpt-image-1", model: "gpt-image-1" },
+  { id: "whisper", model: "whisper" },
+  { id: "tts", model: "tts" },
+  { id: "tts-hd", model: "tts-hd" },
+];
+
+interface ModelFamily {
+  pattern: RegExp;
+  ops: readonly InferenceOp[];
+}
+
+/**
+ * What each family of models can do, first match wins. Azure refuses an operation the model
+ * cannot serve (e.g. chat on an embedding model), so a proxy that routes to the wrong
+ * deployment fails here as it would in production. Unknown names are treated as chat models.
+ */
+const MODEL_FAMILIES: readonly ModelFamily[] = [
+  { pattern: /embedding/, ops: ["embeddings"] },
+  { pattern: /instruct|davinci|babbage/, ops: ["completions"] },
+  { pattern: /dall-e|gpt-image/, ops: ["images/generations", "images/edits"] },
+  { pattern: /whisper|transcribe/, ops: ["audio/transcriptions", "audio/translations"] },
+  { pattern: /tts/, ops: ["audio/speech"] },
+  { pattern: /.*/, ops: ["chat/completions"] },
+];
+
+export function operationsOf(model: string): readonly InferenceOp[] {
+  const family = MODEL_FAMILIES.find((f) => f.pattern.test(model));
+  return family?.ops ?? [];
+}
+
+// Fixed timestamps keep listings deterministic.
+const CREATED_AT = 1_717_200_000; // 2024-06-01
+const INFERENCE_DEPRECATION = 1_893_456_000; // 2030-01-01
+
+/** A deployment in the authoring API's shape (authoring-2022-12-01 `Deployment`). */
+export function deploymentObject(deployment: EmulatorDeployment) {
+  return {
+    id: deployment.id,
+    model: deployment.model,
+    owner: "organization-owner",
+    object: "deployment",
+    status: "succeeded",
+    created_at: CREATED_AT,
+    updated_at: CREATED_AT,
+    scale_settings: { scale_type: "standard" },
+  };
+}
+
+/** A base model in the authoring API's shape (authoring-2024-10-21 `Model`). */
+export function modelObject(model: string) {
+  const ops = operationsOf(model);
+  return {
+    id: model,
+    object: "model",
+    status: "succeeded",
+    created_at: CREATED_AT,
+    capabilities: {
+      chat_completion: ops.includes("chat/completions"),
+      completion: ops.includes("completions"),
+      embeddings: ops.includes("embeddings"),
+      fine_tune: false,
+      inference: true,
+      scale_types: ["standard"],
+    },
+    lifecycle_status: "generally-available",
+    deprecation: { inference: INFERENCE_DEPRECATION },
+  };
+}
+
+/** The distinct underlying models of a deployment list, in first-seen order. */
+export function modelsOf(deployments: readonly EmulatorDeployment[]): string[] {
+  return [...new Set(deployments.map((d) => d.model))];
+}

@@ -1,0 +1,161 @@
+/**
+ * Decides what a fully received request gets, up to the point where a deployment would run it:
+ * Azure's checks in Azure's order (route, key, api-version, body, deployment, model capability),
+ * and the authoring answers (deployment and model listings). Pure.
+ */
+import type { IncomingHttpHeaders } from "node:http";
+import { checkApiVersion } from "./api-version.ts";
+import { isAuthorized, type KeyCheck } from "./auth.ts";
+import type { ReceivedBody } from "./body.ts";
+import { deploymentObject, modelObject, modelsOf, operationsOf } from "./catalog.ts";
+import { type AzureError, azureErrors } from "./errors.ts";
+import { INFERENCE_OPERATIONS, type InferenceOp } from "./operations.ts";
+import { errorReply, type Reply } from "./reply.ts";
+import { matchRoute, type Route } from "./routes.ts";
+import type { EmulatorDeployment, RecordedMultipart } from "./types.ts";
+
+/** The emulated resource, precomputed once per emulator. */
+export interface Resource {
+  deployments: ReadonlyMap<string, EmulatorDeployment>;
+  isKey: KeyCheck;
+  listDeployments: boolean;
+}
+
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: IncomingHttpHeaders;
+  body: ReceivedBody;
+}
+
+/** An inference request that passed every resource-level check. */
+export interface InferenceCall {
+  op: InferenceOp;
+  deployment: EmulatorDeployment;
+  /** The api-version as Azure names it in messages ("v1" for the v1 style). */
+  apiVersion: string;
+  /** The JSON body ({} for multipart operations). */
+  json: Record<string, unknown>;
+  multipart?: RecordedMultipart;
+}
+
+export type Dispatch = { kind: "reply"; reply: Reply } | { kind: "inference"; call: InferenceCall };
+
+const reply = (r: Reply): Dispatch => ({ kind: "reply", reply: r });
+const ok = (body: unknown): Dispatch => reply({ kind: "json", status: 200, body });
+const fail = (error: AzureError): Dispatch => reply(errorReply(error));
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The deployment a request names: its path (dated) or its body's `model` (v1). */
+export function deploymentName(route: Route | undefined, body: ReceivedBody): string | undefined {
+  if (route?.kind !== "inference") return undefined;
+  if (route.style === "dated") return route.deployment;
+  const model = isObject(body.json) ? body.json.model : body.multipart?.fields.model;
+  return typeof model === "string" && model !== "" ? model : undefined;
+}
+
+/** Checks the body has the encoding the operation needs; returns the JSON object, if any. */
+function checkBody(
+  op: InferenceOp,
+  body: ReceivedBody,
+): { json: Record<string, unknown> } | Dispatch {
+  if (INFERENCE_OPERATIONS[op].body === "multipart") {
+    if (body.multipart === undefined) {
+      return fail(azureErrors.badRequest("This operation expects a multipart/form-data body."));
+    }
+    if (body.multipartError !== undefined) return fail(azureErrors.badRequest(body.multipartError));
+    return { json: {} };
+  }
+  if (body.multipart !== undefined) {
+    return fail(
+      azureErrors.badRequest(
+        "This operation expects a JSON body (Content-Type: application/json).",
+      ),
+    );
+  }
+  if (body.jsonError !== undefined) {
+    return fail(
+      azureErrors.badRequest(`Failed to parse the request body as JSON: ${body.jsonError}`),
+    );
+  }
+  if (!isObject(body.json)) {
+    return fail(azureErrors.badRequest("The request body must be a JSON object."));
+  }
+  return { json: body.json };
+}
+
+function dispatchInference(
+  route: Extract<Route, { kind: "inference" }>,
+  request: ReceivedRequest,
+  resource: Resource,
+): Dispatch {
+  const findDeployment = (name: string) => resource.deployments.get(name);
+  let deployment: EmulatorDeployment | undefined;
+  if (route.style === "dated") {
+    // Azure looks the deployment up before it reads the body.
+    deployment = findDeployment(route.deployment);
+    if (deployment === undefined) return fail(azureErrors.deploymentNotFound());
+  }
+  const checked = checkBody(route.op, request.body);
+  if ("kind" in checked) return checked;
+  if (deployment === undefined) {
+    const name = deploymentName(route, request.body);
+    if (name === undefined) {
+      return fail(
+        azureErrors.badRequest("The 'model' parameter is required: set it to the deployment name."),
+      );
+    }
+    deployment = findDeployment(name);
+    if (deployment === undefined) return fail(azureErrors.deploymentNotFound());
+  }
+  if (!operationsOf(deployment.model).includes(route.op)) {
+    const { azureName } = INFERENCE_OPERATIONS[route.op];
+    return fail(azureErrors.operationNotSupported(azureName, deployment.model));
+  }
+  return {
+    kind: "inference",
+    call: {
+      op: route.op,
+      deployment,
+      apiVersion: request.query["api-version"] ?? "v1",
+      json: checked.json,
+      multipart: request.body.multipart,
+    },
+  };
+}
+
+export function dispatch(request: ReceivedRequest, resource: Resource): Dispatch {
+  const route = matchRoute(request.method, request.path);
+  if (route === undefined) return fail(azureErrors.resourceNotFound());
+  if (!isAuthorized(route.style, request.headers, resource.isKey)) {
+    return fail(azureErrors.accessDenied());
+  }
+  const versionError = checkApiVersion(route.style, request.query["api-version"]);
+  if (versionError !== undefined) return fail(versionError);
+
+  const deployments = [...resource.deployments.values()];
+  switch (route.kind) {
+    case "inference":
+      return dispatchInference(route, request, resource);
+    case "list-deployments":
+      if (!resource.listDeployments) return fail(azureErrors.resourceNotFound());
+      return ok({ data: deployments.map(deploymentObject), object: "list" });
+    case "get-deployment": {
+      if (!resource.listDeployments) return fail(azureErrors.resourceNotFound());
+      const deployment = resource.deployments.get(route.id);
+      return deployment === undefined
+        ? fail(azureErrors.deploymentNotFound())
+        : ok(deploymentObject(deployment));
+    }
+    case "list-models":
+      return ok({ data: modelsOf(deployments).map(modelObject), object: "list" });
+    case "get-model":
+      return modelsOf(deployments).includes(route.id)
+        ? ok(modelObject(route.id))
+        : fail(azureErrors.resourceNotFound());
+  }
+}

@@ -1,0 +1,236 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { keyCheck } from "./auth.ts";
+import { receiveBody } from "./body.ts";
+import { DEFAULT_DEPLOYMENTS } from "./catalog.ts";
+import { deploymentName, dispatch, type InferenceCall, type Resource } from "./dispatch.ts";
+import { azureErrors } from "./errors.ts";
+import { type ActiveFault, FaultQueue, faultFromHeaders, integerHeader } from "./faults.ts";
+import { answerInference } from "./handlers.ts";
+import { INFERENCE_OPERATIONS } from "./operations.ts";
+import { errorReply, type Reply, sendReply } from "./reply.ts";
+import { matchRoute, requestStyle } from "./routes.ts";
+import type { Emulator, EmulatorOptions, RecordedRequest } from "./types.ts";
+
+const DEFAULTS = {
+  host: "127.0.0.1",
+  port: 0,
+  apiKeys: ["emulator-key"],
+  deployments: DEFAULT_DEPLOYMENTS,
+  chunkDelayMs: 5,
+  listDeployments: true,
+} satisfies Required<EmulatorOptions>;
+
+// Azure reports what is left of the deployment's quota; the emulator never runs out.
+const RATE_LIMIT_HEADERS = {
+  "x-ratelimit-remaining-requests": "999",
+  "x-ratelimit-remaining-tokens": "149000",
+};
+
+function validate(settings: Required<EmulatorOptions>): void {
+  const { port, chunkDelayMs, deployments } = settings;
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
+    throw new TypeError(`Emulator port must be an integer from 0 to 65535, got ${port}`);
+  }
+  if (!(Number.isFinite(chunkDelayMs) && chunkDelayMs >= 0)) {
+    throw new TypeError(`Emulator chunkDelayMs must be a non-negative number, got ${chunkDelayMs}`);
+  }
+  const ids = new Set<string>();
+  for (const { id, model } of deployments) {
+    if (id === "" || model === "")
+      throw new TypeError("Emulator deployments need a non-empty id and model");
+    if (ids.has(id)) throw new TypeError(`Emulator deployment "${id}" is listed twice`);
+    ids.add(id);
+  }
+}
+
+/** One request's link to its connection: abort on client departure, cut on purpose. */
+interface Exchange {
+  signal: AbortSignal;
+  /** Destroys the connection without it counting as the client going away. */
+  cut: () => void;
+}
+
+function openExchange(
+  res: ServerResponse,
+  record: RecordedRequest,
+  isClosing: () => boolean,
+): Exchange {
+  const controller = new AbortController();
+  let cutOnPurpose = false;
+  const onClose = () => {
+    if (!res.writableFinished && !cutOnPurpose && !isClosing()) record.aborted = true;
+    controller.abort();
+  };
+  if (res.socket === null || res.socket.destroyed) onClose();
+  else res.once("close", onClose);
+  return {
+    signal: controller.signal,
+    cut: () => {
+      cutOnPurpose = true;
+      res.socket?.destroy();
+    },
+  };
+}
+
+/**
+ * Starts a strict Azure OpenAI emulator on a real socket.
+ *
+ * @example
+ * const emulator = await startEmulator();
+ * const res = await fetch(`${emulator.url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`, {
+ *   method: "POST",
+ *   headers: { "api-key": "emulator-key", "content-type": "application/json" },
+ *   body: JSON.stringify({ messages: [{ role: "user", content: "Hi" }] }),
+ * });
+ * await emulator.close();
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const settings: Required<EmulatorOptions> = { ...DEFAULTS };
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined) Object.assign(settings, { [key]: value });
+  }
+  validate(settings);
+
+  const resource: Resource = {
+    deployments: new Map(settings.deployments.map((d) => [d.id, { ...d }])),
+    isKey: keyCheck(settings.apiKeys),
+    listDeployments: settings.listDeployments,
+  };
+  const faults = new FaultQueue();
+  const requests: RecordedRequest[] = [];
+  let closing = false;
+
+  async function runInference(
+    call: InferenceCall,
+    req: IncomingMessage,
+    res: ServerResponse,
+    exchange: Exchange,
+  ): Promise<void> {
+    for (const [name, value] of Object.entries(RATE_LIMIT_HEADERS)) res.setHeader(name, value);
+    const requested = faultFromHeaders(req.headers);
+    const chunkDelay = integerHeader(req.headers, "x-emulator-chunk-delay-ms");
+    const words = integerHeader(req.headers, "x-emulator-words");
+    const chunkDelayMs = chunkDelay.value ?? settings.chunkDelayMs;
+    const send = (reply: Reply, cut?: () => void) =>
+      sendReply(res, reply, { chunkDelayMs, signal: exchange.signal, cut });
+
+    const headerError = requested.error ?? chunkDelay.error ?? words.error;
+    if (headerError !== undefined) return send(errorReply(azureErrors.badRequest(headerError)));
+
+    const fault: ActiveFault | undefined = requested.fault ?? faults.take(call.deployment.id);
+    switch (fault?.kind) {
+      case "429": {
+        const { azureOperationId } = INFERENCE_OPERATIONS[call.op];
+        return send(
+          errorReply(
+            azureErrors.rateLimited(azureOperationId, call.apiVersion, fault.retryAfterMs),
+          ),
+        );
+      }
+      case "500":
+        return send(errorReply(azureErrors.internalServerError()));
+      case "content-filter":
+        return send(errorReply(azureErrors.contentFiltered()));
+      case "hang":
+        return; // The exchange stays open until the client leaves or the emulator closes.
+      case "reset":
+        return exchange.cut();
+      case "slow-first-byte":
+        await sleep(fault.delayMs, undefined, { signal: exchange.signal }).catch(() => undefined);
+        if (exchange.signal.aborted) return;
+        break;
+    }
+    const reply = answerInference(call, {
+      forcedWords: words.value,
+      now: Math.floor(Date.now() / 1000),
+      newId: () => randomUUID().replaceAll("-", ""),
+    });
+    await send(reply, fault?.kind === "reset-mid-stream" ? exchange.cut : undefined);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    res.setHeader("apim-request-id", requestId);
+    res.setHeader("x-request-id", requestId);
+    res.setHeader("x-ms-region", "Emulated");
+
+    // Prefixing (rather than resolving against a base) keeps "//x" a path, not a host.
+    const target = req.url?.startsWith("/") ? req.url : "/";
+    const url = new URL(`http://emulator.invalid${target}`);
+    const method = req.method ?? "GET";
+    const query = Object.fromEntries(url.searchParams);
+    const body = await receiveBody(req);
+    if (body === undefined) return; // The client left before sending its whole body.
+
+    const record: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query,
+      headers: req.headers,
+      style: requestStyle(url.pathname),
+      deployment: deploymentName(matchRoute(method, url.pathname), body),
+      json: body.json,
+      multipart: body.multipart,
+      bodySize: body.size,
+      aborted: false,
+    };
+    requests.push(record);
+    const exchange = openExchange(res, record, () => closing);
+
+    const decision = dispatch(
+      { method, path: url.pathname, query, headers: req.headers, body },
+      resource,
+    );
+    if (decision.kind === "reply") {
+      await sendReply(res, decision.reply, {
+        chunkDelayMs: settings.chunkDelayMs,
+        signal: exchange.signal,
+      });
+      return;
+    }
+    await runInference(decision.call, req, res, exchange);
+  }
+
+  const server = createServer({ noDelay: true }, (req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // A bug in the emulator must be visible, not a hung test.
+      console.error("azure-oai-proxy emulator: unexpected error", error);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const { status, body } = azureErrors.internalServerError();
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(settings.port, settings.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  let closed: Promise<void> | undefined;
+  const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    requests,
+    injectFault: (fault) => faults.add(fault),
+    clearFaults: () => faults.clear(),
+    close: () => {
+      closed ??= new Promise<void>((resolve, reject) => {
+        closing = true;
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import type { Config } from "./config/config.ts";
+import { ConfigError, readConfig, withDotEnv } from "./config/env.ts";
+import type { Emulator } from "./emulator/index.ts";
+import { createLogger, startProxy } from "./server/start.ts";
+
+const EMULATOR_KEY = "emulator-key";
+
+/** Entry point: read config, start the server (and the emulator when no endpoint is set), handle signals. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = readConfig(withDotEnv(process.env));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`azure-oai-proxy: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+
+  let emulator: Emulator | undefined;
+  if (config.mode === "azure" && config.azure.endpoint === undefined) {
+    const { startEmulator } = await import("./emulator/index.ts");
+    emulator = await startEmulator({ apiKeys: [EMULATOR_KEY] });
+    config = {
+      ...config,
+      azure: { ...config.azure, endpoint: emulator.url, apiKey: EMULATOR_KEY, emulator: true },
+    };
+    logger.warn(
+      { emulator: emulator.url },
+      "AZURE_OPENAI_ENDPOINT is not set: started the built-in Azure OpenAI EMULATOR and proxying to it. Answers are fake. Set AZURE_OPENAI_ENDPOINT to use Azure.",
+    );
+  }
+  if (
+    config.mode === "azure" &&
+    config.azure.apiKey !== undefined &&
+    !config.azure.emulator &&
+    config.clientKeys.length === 0
+  ) {
+    logger.warn(
+      "A server-held Azure key is set (AZURE_OPENAI_API_KEY / AZURE_OPENAI_TOKEN) and no client keys are (AZURE_OPENAI_PROXY_API_KEYS): anyone who can reach this port can spend it.",
+    );
+  }
+
+  const proxy = await startProxy(config, logger);
+  logger.info(
+    {
+      url: proxy.url,
+      mode: config.mode,
+      upstream: config.azure.emulator ? "emulator" : config.mode,
+      apiStyle: config.azure.apiStyle,
+      apiVersion: config.azure.apiVersion || undefined,
+    },
+    "azure-oai-proxy listening",
+  );
+  if (config.azure.emulator) {
+    process.stdout.write(
+      `\nTry it:\n  curl -N ${proxy.url}/v1/chat/completions -H "Content-Type: application/json" -d '{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"Hello!"}]}'\n\n`,
+    );
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, graceMs: config.timeouts.shutdownMs }, "shutting down");
+    await proxy.close();
+    await emulator?.close();
+    logger.info("stopped");
+    logger.flush?.();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  process.once("SIGINT", () => void stop("SIGINT"));
+}
+
+await main();

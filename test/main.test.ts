@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { describe, it } from "node:test";
+import { promisify } from "node:util";
+
+const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
+const baseEnv = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" };
+
+/** Waits for a line of stdout matching `pattern`. */
+async function waitForOutput(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  let seen = "";
+  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+    seen += chunk.toString();
+    const match = pattern.exec(seen);
+    if (match) return match;
+  }
+  throw new Error(`process ended without printing ${pattern}: ${seen}`);
+}
+
+describe("npm start", () => {
+  it("refuses to start in production without an endpoint, naming the variable", async () => {
+    const run = promisify(execFile)(process.execPath, [MAIN], {
+      env: { ...baseEnv, NODE_ENV: "production" },
+      cwd: "/tmp",
+    });
+    await assert.rejects(run, (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 1);
+      assert.match(error.stderr, /AZURE_OPENAI_ENDPOINT: required/);
+      return true;
+    });
+  });
+
+  it("names a bad variable and exits 1", async () => {
+    const run = promisify(execFile)(process.execPath, [MAIN], {
+      env: { ...baseEnv, AZURE_OPENAI_MODEL_MAPPER: "gpt-4o" },
+      cwd: "/tmp",
+    });
+    await assert.rejects(run, (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 1);
+      assert.match(error.stderr, /AZURE_OPENAI_MODEL_MAPPER: entry "gpt-4o"/);
+      return true;
+    });
+  });
+
+  it("without an endpoint starts the emulator, prints a curl that works, and stops on SIGTERM", async () => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...baseEnv, AZURE_OPENAI_PROXY_ADDRESS: "127.0.0.1:0", LOG_LEVEL: "info" },
+      cwd: "/tmp",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const [, url, body] = await waitForOutput(child, /curl -N (\S+) .* -d '([^']+)'/);
+      const healthz = (await (await fetch(new URL("/healthz", url)).then((r) => r)).json()) as {
+        upstream: string;
+        warning: string;
+      };
+      assert.equal(healthz.upstream, "emulator");
+      assert.match(healthz.warning, /emulator/);
+      const response = await fetch(url as string, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      assert.equal(response.status, 200);
+      const text = await response.text();
+      assert.match(text, /"delta":\{"content":/);
+      assert.match(text, /data: \[DONE\]/);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    const [code] = await once(child, "exit");
+    assert.equal(code, 0);
+  });
+});
