@@ -130,6 +130,11 @@ export const upstreamTimeout = (what: string) =>
     code: "upstream_timeout",
   });
 
+export const upstreamInterrupted = (detail: string) =>
+  new ProxyError(502, `Azure OpenAI stopped in the middle of the answer (${detail}).`, {
+    code: "upstream_interrupted",
+  });
+
 export const upstreamBadResponse = (detail: string) =>
   new ProxyError(502, `Azure OpenAI sent an answer the proxy could not read: ${detail}`, {
     code: "upstream_bad_response",

@@ -7,7 +7,7 @@ import type { StreamAdapter } from "../openai/operations.ts";
 import type { RequestLog } from "../server/request-log.ts";
 import { translateAzureError } from "./azure-errors.ts";
 import { AzureArtefactFilter, sseErrorEvent } from "./sse.ts";
-import { upstreamFailure } from "./upstream.ts";
+import { midStreamFailure, upstreamFailure } from "./upstream.ts";
 
 export interface UpstreamRequest {
   readonly url: string;
@@ -130,7 +130,7 @@ export async function forward(
       log.error = "client closed the connection";
       return;
     }
-    const failure = upstreamFailure(error);
+    const failure = midStreamFailure(error);
     log.error = failure.code ?? "upstream_error";
     if (isSse) res.end(sseErrorEvent(failure.toBody()));
     else res.destroy();

@@ -3,6 +3,7 @@ import type { Config } from "../config/config.ts";
 import {
   type ProxyError,
   upstreamBadResponse,
+  upstreamInterrupted,
   upstreamTimeout,
   upstreamUnreachable,
 } from "../openai/errors.ts";
@@ -39,4 +40,11 @@ export function upstreamFailure(error: unknown): ProxyError {
     return upstreamBadResponse("the answer was too large");
   }
   return upstreamUnreachable(cause ?? code ?? "connection failed");
+}
+
+/** The error for a failure after the answer started: a timeout, or Azure cutting the stream. */
+export function midStreamFailure(error: unknown): ProxyError {
+  if (error instanceof undiciErrors.BodyTimeoutError) return upstreamFailure(error);
+  const code = (error as { code?: string } | undefined)?.code;
+  return upstreamInterrupted(code ?? "connection closed");
 }

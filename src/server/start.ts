@@ -80,11 +80,16 @@ export async function startProxy(config: Config, logger?: Logger): Promise<Runni
       closing ??= (async () => {
         ctx.ready = false;
         const force = setTimeout(() => app.server.closeAllConnections(), timeoutMs);
+        // Keep-alive connections that finish their request during the grace period are closed
+        // as soon as they go idle, not when their keep-alive timeout runs out.
+        const idle = setInterval(() => app.server.closeIdleConnections(), 100);
         force.unref();
+        idle.unref();
         try {
           await app.close();
         } finally {
           clearTimeout(force);
+          clearInterval(idle);
           await agent.close().catch(() => {});
         }
       })();

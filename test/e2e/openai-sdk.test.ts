@@ -597,7 +597,7 @@ for (const style of STYLES) {
         );
         await collect(stream);
       });
-      assert.equal(error.code, "upstream_unreachable");
+      assert.equal(error.code, "upstream_interrupted");
     });
 
     // ---- errors ----

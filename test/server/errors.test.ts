@@ -133,6 +133,7 @@ describe("errors in OpenAI's shape", () => {
     const events = text.trim().split("\n\n");
     const last = JSON.parse((events.at(-1) ?? "").replace(/^data: /, ""));
     assert.equal(last.error.type, "server_error");
+    assert.equal(last.error.code, "upstream_interrupted");
     assert.ok(events.length > 1, "the chunks before the cut arrived");
   });
 
