@@ -6,6 +6,7 @@ import {
   type KnownDeployment,
 } from "../routing/resolve-deployment.ts";
 import { DEPLOYMENTS_LIST_API_VERSION } from "./api-versions.ts";
+import { getAzureJson } from "./get-json.ts";
 import type { UpstreamCredential } from "./request.ts";
 
 /** A deployment as Azure's listing reports it. */
@@ -119,20 +120,15 @@ export class DeploymentDirectory {
   private async fetchListing(
     credential: UpstreamCredential,
   ): Promise<DeploymentListing | null | "unauthorized"> {
-    const url = new URL(
+    const { status, body } = await getAzureJson(
+      this.agent,
       `${this.endpoint}/openai/deployments?api-version=${DEPLOYMENTS_LIST_API_VERSION}`,
+      credential,
+      this.timeoutMs,
     );
-    const response = await this.agent.request({
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
-      method: "GET",
-      headers: { [credential.header]: credential.value, accept: "application/json" },
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    const text = await response.body.text();
-    if (response.statusCode === 401 || response.statusCode === 403) return "unauthorized";
-    if (response.statusCode !== 200) return null;
-    const deployments = parseListing(JSON.parse(text));
+    if (status === 401 || status === 403) return "unauthorized";
+    if (status !== 200) return null;
+    const deployments = parseListing(JSON.parse(body.toString("utf8")));
     return { deployments, index: indexDeployments(deployments) };
   }
 }

@@ -19,8 +19,9 @@ export interface UpstreamCredential {
  * The Azure URL for an operation. Dated style:
  * `{endpoint}/openai/deployments/{deployment}/{op}?api-version=…` (deployment scope) or
  * `{endpoint}/openai/{op}?api-version=…` (resource scope). v1 style: `{endpoint}/openai/v1/{op}`.
- * Path parameters and the deployment are encoded so no name can change the path's shape; the
- * client's own query parameters are kept, except api-version, which is the proxy's to set.
+ * A deployment taken from the query (realtime) goes back in the query: `deployment=` (dated) or
+ * `model=` (v1). Path parameters and the deployment are encoded so no name can change the path's
+ * shape; the client's own query parameters are kept, except api-version, which is the proxy's.
  */
 export function buildAzureUrl(
   target: AzureTarget,
@@ -29,29 +30,47 @@ export function buildAzureUrl(
   params: Readonly<Record<string, string>>,
   clientQuery: string,
 ): string {
+  const style = operation.fixedApiVersion === undefined ? target.apiStyle : "dated";
+  const version = operation.fixedApiVersion ?? target.apiVersion;
   const opPath = fillPath(operation.azurePath, params);
-  let path: string;
-  if (target.apiStyle === "v1") path = `/openai/v1/${opPath}`;
-  else if (operation.scope === "deployment" && deployment !== undefined)
-    path = `/openai/deployments/${encodeURIComponent(deployment)}/${opPath}`;
-  else path = `/openai/${opPath}`;
   const query = new URLSearchParams(clientQuery);
   query.delete("api-version");
-  const version = target.apiVersion;
+  let path: string;
+  if (style === "v1") path = `/openai/v1/${opPath}`;
+  else if (
+    operation.scope === "deployment" &&
+    operation.model !== "query" &&
+    deployment !== undefined
+  )
+    path = `/openai/deployments/${encodeURIComponent(deployment)}/${opPath}`;
+  else path = `/openai/${opPath}`;
+  if (operation.model === "query" && deployment !== undefined) {
+    query.delete("model");
+    query.set(style === "v1" ? "model" : "deployment", deployment);
+  }
   const own = version === "" ? "" : `api-version=${encodeURIComponent(version)}`;
   const rest = query.toString();
   const search = own && rest ? `${own}&${rest}` : own || rest;
   return `${target.endpoint}${path}${search ? `?${search}` : ""}`;
 }
 
-/** Replaces `{name}` placeholders with encoded parameters. */
+/** Replaces `{name}` placeholders with encoded parameters; `{*}` takes a path of several segments. */
 function fillPath(template: string, params: Readonly<Record<string, string>>): string {
   if (!template.includes("{")) return template;
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
+  return template.replace(/\{(\w+|\*)\}/g, (_, name: string) => {
     const value = params[name];
     if (value === undefined) throw new Error(`operation path needs parameter ${name}`);
-    return encodeURIComponent(value);
+    return name === "*" ? encodeSegments(value) : encodeURIComponent(value);
   });
+}
+
+/** Each segment encoded on its own; `.` and `..` segments, which would climb out of /openai/, dropped. */
+function encodeSegments(path: string): string {
+  return path
+    .split("/")
+    .filter((segment) => segment !== "" && segment !== "." && segment !== "..")
+    .map((segment) => encodeURIComponent(segment))
+    .join("/");
 }
 
 /** Headers never forwarded: hop-by-hop, the client's credentials, and what the proxy sets itself. */

@@ -120,6 +120,13 @@ export const invalidMultipart = (detail: string) =>
 export const unknownRoute = (method: string, path: string) =>
   new ProxyError(404, `Invalid URL (${method} ${path})`, { code: "unknown_url" });
 
+export const legacyFineTunesRemoved = () =>
+  new ProxyError(
+    410,
+    "The legacy fine-tunes API (/v1/fine_tunes) no longer exists at OpenAI or Azure OpenAI. Use /v1/fine_tuning/jobs instead.",
+    { code: "endpoint_removed" },
+  );
+
 export const upstreamUnreachable = (detail: string) =>
   new ProxyError(502, `The proxy could not reach Azure OpenAI: ${detail}`, {
     code: "upstream_unreachable",

@@ -4,8 +4,14 @@ import Fastify, {
   type FastifyInstance,
   LogController,
 } from "fastify";
-import { internalError, ProxyError, serviceStopping, unknownRoute } from "../openai/errors.ts";
-import { OPERATIONS } from "../openai/operations.ts";
+import {
+  internalError,
+  legacyFineTunesRemoved,
+  ProxyError,
+  serviceStopping,
+  unknownRoute,
+} from "../openai/errors.ts";
+import { FORWARD_ANY, OPERATIONS } from "../openai/operations.ts";
 import type { AppContext } from "./context.ts";
 import { createCors } from "./cors.ts";
 import { registerModelRoutes } from "./models-route.ts";
@@ -90,12 +96,24 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   }
 
   for (const operation of OPERATIONS) {
+    if (operation.websocket) continue; // served by the upgrade handler below
     app.route({
       method: operation.method,
-      url: `/v1${operation.path}`,
+      url: operation.path,
       handler: azureOperationHandler(operation, ctx),
     });
   }
+  app.route({
+    method: ["GET", "POST", "DELETE", "PUT", "PATCH"],
+    url: FORWARD_ANY.path,
+    handler: azureOperationHandler(FORWARD_ANY, ctx),
+  });
   registerModelRoutes(app, ctx);
+  app.all("/v1/fine_tunes", legacyFineTunes);
+  app.all("/v1/fine_tunes/*", legacyFineTunes);
   return app;
+}
+
+function legacyFineTunes(): never {
+  throw legacyFineTunesRemoved();
 }

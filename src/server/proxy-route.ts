@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { buildAzureUrl, buildUpstreamHeaders } from "../azure/request.ts";
+import { buildAzureUrl, buildUpstreamHeaders, type UpstreamCredential } from "../azure/request.ts";
 import {
   invalidModelName,
   invalidMultipart,
@@ -48,29 +48,25 @@ export function azureOperationHandler(operation: Operation, ctx: AppContext) {
       checkDeclaredLength(raw, config.maxUploadSize);
       upload = await holdUntilModel(raw, contentType, declaredLength(raw), config.maxUploadSize);
       model = upload.model;
-    } else if (operation.method === "POST") {
+    } else if (request.method !== "GET" && request.method !== "DELETE") {
       checkDeclaredLength(raw, config.maxUploadSize);
       stream = raw;
     }
 
+    // Deployment-scoped rows need a model; resource rows map theirs when the body has one.
     let deployment: string | undefined;
-    if (operation.scope === "deployment") {
+    if (operation.scope === "deployment" || model !== undefined) {
       try {
-        if (model === undefined) throw missingModel();
-        if (!isSafeModelName(model)) throw invalidModelName(model);
+        deployment = await deploymentFor(ctx, credential, model);
       } catch (error) {
         await upload?.discard();
         throw error;
       }
       log.model = model;
-      // The mapper is authoritative; otherwise which deployments exist decides (rule 3).
-      const listing =
-        config.modelMapper.has(model.toLowerCase()) || ctx.directory === undefined
-          ? null
-          : await ctx.directory.get(credential, LISTING_WAIT_MS);
-      deployment = resolveDeployment(model, config.modelMapper, listing?.index);
       log.deployment = deployment;
-      if (ctx.target.apiStyle === "v1" && deployment !== model) {
+      // The deployment travels in `model` in the v1 style, and always on resource-scoped rows.
+      const inBody = ctx.target.apiStyle === "v1" || operation.scope === "resource";
+      if (inBody && deployment !== model) {
         if (json !== undefined) json = replaceJsonModel(json, deployment);
         if (upload !== undefined && !upload.replaceModel(deployment)) {
           await upload.discard();
@@ -101,8 +97,27 @@ export function azureOperationHandler(operation: Operation, ctx: AppContext) {
     }
     const headers = buildUpstreamHeaders(request.headers, credential, length);
     if (json !== undefined) headers["content-type"] = "application/json";
-    await forward(ctx.agent, { url, method: operation.method, headers, body }, reply, relay, log);
+    await forward(ctx.agent, { url, method: request.method, headers, body }, reply, relay, log);
   };
+}
+
+/**
+ * The deployment for a model name: checked so it cannot change the URL's shape, then the mapper
+ * (authoritative), else the resolution rules with the resource's deployments when Azure lists them.
+ */
+export async function deploymentFor(
+  ctx: AppContext,
+  credential: UpstreamCredential,
+  model: string | undefined,
+): Promise<string> {
+  if (model === undefined) throw missingModel();
+  if (!isSafeModelName(model)) throw invalidModelName(model);
+  const mapper = ctx.config.modelMapper;
+  const listing =
+    mapper.has(model.toLowerCase()) || ctx.directory === undefined
+      ? null
+      : await ctx.directory.get(credential, LISTING_WAIT_MS);
+  return resolveDeployment(model, mapper, listing?.index);
 }
 
 /** In openai mode every request goes to OpenAI as it came, the client's key included. */

@@ -4,9 +4,11 @@ import pino, { type Logger } from "pino";
 import { credentialResolver } from "../azure/credentials.ts";
 import { DeploymentDirectory } from "../azure/deployments.ts";
 import type { Config } from "../config/config.ts";
+import { OPERATIONS } from "../openai/operations.ts";
 import { createUpstreamAgent } from "../proxy/upstream.ts";
 import { buildApp } from "./app.ts";
 import type { AppContext } from "./context.ts";
+import { attachRealtime } from "./realtime.ts";
 
 export interface RunningProxy {
   /** e.g. http://127.0.0.1:11437 */
@@ -62,6 +64,11 @@ export async function startProxy(config: Config, logger?: Logger): Promise<Runni
     ready: true,
   };
   const app = buildApp(ctx);
+  const realtimeOperation = OPERATIONS.find((o) => o.websocket);
+  const realtime =
+    config.mode === "azure" && realtimeOperation
+      ? attachRealtime(app.server, ctx, realtimeOperation)
+      : undefined;
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -79,7 +86,10 @@ export async function startProxy(config: Config, logger?: Logger): Promise<Runni
     close(timeoutMs = config.timeouts.shutdownMs) {
       closing ??= (async () => {
         ctx.ready = false;
-        const force = setTimeout(() => app.server.closeAllConnections(), timeoutMs);
+        const force = setTimeout(() => {
+          realtime?.closeAll();
+          app.server.closeAllConnections();
+        }, timeoutMs);
         // Keep-alive connections that finish their request during the grace period are closed
         // as soon as they go idle, not when their keep-alive timeout runs out.
         const idle = setInterval(() => app.server.closeIdleConnections(), 100);

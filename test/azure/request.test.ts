@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { buildAzureUrl, buildUpstreamHeaders } from "../../src/azure/request.ts";
 import type { Operation } from "../../src/openai/operations.ts";
-import { OPERATIONS } from "../../src/openai/operations.ts";
+import { FORWARD_ANY, OPERATIONS } from "../../src/openai/operations.ts";
 
 const chat = OPERATIONS.find((o) => o.id === "chat.completions") as Operation;
 const dated = {
@@ -55,6 +55,59 @@ describe("buildAzureUrl", () => {
     assert.equal(
       buildAzureUrl(dated, files, undefined, { file_id: "f" }, "limit=2&api-version=1999-01-01"),
       "https://r.openai.azure.com/openai/files/f?api-version=2025-04-01-preview&limit=2",
+    );
+  });
+});
+
+describe("buildAzureUrl for the rest of the surface", () => {
+  const op = (id: string) => OPERATIONS.find((o) => o.id === id) as Operation;
+
+  it("sends resource-scoped rows to /openai/{path} (dated) and /openai/v1/{path} (v1)", () => {
+    const retrieve = op("GET /v1/files/:file_id");
+    assert.equal(
+      buildAzureUrl(dated, retrieve, undefined, { file_id: "file-1" }, ""),
+      "https://r.openai.azure.com/openai/files/file-1?api-version=2025-04-01-preview",
+    );
+    assert.equal(
+      buildAzureUrl(v1, retrieve, undefined, { file_id: "file-1" }, "a=b"),
+      "https://r.openai.azure.com/openai/v1/files/file-1?a=b",
+    );
+  });
+
+  it("keeps Responses resource-scoped even though its body names a deployment", () => {
+    assert.equal(
+      buildAzureUrl(dated, op("POST /v1/responses"), "gpt-4o", {}, ""),
+      "https://r.openai.azure.com/openai/responses?api-version=2025-04-01-preview",
+    );
+  });
+
+  it("puts the realtime deployment in the query: deployment= (dated), model= (v1)", () => {
+    const realtime = op("realtime");
+    assert.equal(
+      buildAzureUrl(dated, realtime, "rt-dep", {}, "model=gpt-4o-realtime-preview"),
+      "https://r.openai.azure.com/openai/realtime?api-version=2025-04-01-preview&deployment=rt-dep",
+    );
+    assert.equal(
+      buildAzureUrl(v1, realtime, "rt-dep", {}, "model=gpt-4o-realtime-preview"),
+      "https://r.openai.azure.com/openai/v1/realtime?model=rt-dep",
+    );
+  });
+
+  it("lists deployments with the authoring api-version in either style", () => {
+    assert.equal(
+      buildAzureUrl(v1, op("deployments.list"), undefined, {}, ""),
+      "https://r.openai.azure.com/openai/deployments?api-version=2022-12-01",
+    );
+  });
+
+  it("forwards any other /v1 path resource-scoped, segment by segment, never climbing out", () => {
+    assert.equal(
+      buildAzureUrl(dated, FORWARD_ANY, undefined, { "*": "evals/ev 1/runs" }, ""),
+      "https://r.openai.azure.com/openai/evals/ev%201/runs?api-version=2025-04-01-preview",
+    );
+    assert.equal(
+      buildAzureUrl(v1, FORWARD_ANY, undefined, { "*": "../../admin/./x" }, ""),
+      "https://r.openai.azure.com/openai/v1/admin/x",
     );
   });
 });

@@ -1,0 +1,177 @@
+import {
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  STATUS_CODES,
+} from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocket, WebSocketServer } from "ws";
+import { buildAzureUrl } from "../azure/request.ts";
+import { internalError, ProxyError, serviceStopping, unknownRoute } from "../openai/errors.ts";
+import type { Operation } from "../openai/operations.ts";
+import { translateAzureError } from "../proxy/azure-errors.ts";
+import { upstreamFailure } from "../proxy/upstream.ts";
+import { bridgeWebSockets } from "../proxy/websocket-bridge.ts";
+import type { AppContext } from "./context.ts";
+import { deploymentFor } from "./proxy-route.ts";
+
+/** Browsers cannot set headers on a WebSocket, so OpenAI's SDK sends the key as a subprotocol. */
+const KEY_PROTOCOL = "openai-insecure-api-key.";
+
+export interface RealtimeSessions {
+  /** Closes every open session with 1001 (going away). */
+  closeAll(): void;
+  readonly open: number;
+}
+
+/**
+ * `GET /v1/realtime?model=…` upgraded to a WebSocket and bridged to Azure's realtime endpoint:
+ * the model mapped to a deployment, credentials translated (headers or the key subprotocol),
+ * and a handshake Azure refuses answered with Azure's status as an OpenAI-shaped HTTP error.
+ */
+export function attachRealtime(
+  server: Server,
+  ctx: AppContext,
+  operation: Operation,
+): RealtimeSessions {
+  const sessions = new Set<{ client: WebSocket; azure: WebSocket }>();
+  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", () => socket.destroy());
+    const path = (request.url ?? "").split("?", 1)[0] ?? "";
+    if (path !== operation.path && path !== `${operation.path}/`) {
+      refuse(socket, unknownRoute(request.method ?? "GET", path));
+      return;
+    }
+    if (!ctx.ready) {
+      refuse(socket, serviceStopping());
+      return;
+    }
+    open(request, socket, head).catch((error: unknown) => {
+      if (error instanceof ProxyError) refuse(socket, error);
+      else {
+        ctx.logger.error({ err: error }, "realtime handshake failed");
+        refuse(socket, internalError());
+      }
+    });
+  });
+
+  async function open(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const started = performance.now();
+    const offered = String(request.headers["sec-websocket-protocol"] ?? "")
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p !== "");
+    const credential = ctx.credentialFor(withProtocolKey(request.headers, offered));
+    const url = new URL(request.url ?? "/", "http://proxy");
+    const model = url.searchParams.get("model") ?? url.searchParams.get("deployment") ?? undefined;
+    const deployment = await deploymentFor(ctx, credential, model);
+    const upstreamUrl = buildAzureUrl(
+      ctx.target,
+      operation,
+      deployment,
+      {},
+      url.search.slice(1),
+    ).replace(/^http/, "ws");
+    const protocols = offered.filter((p) => !p.startsWith(KEY_PROTOCOL));
+    const headers: Record<string, string> = { [credential.header]: credential.value };
+    for (const name of ["openai-beta", "user-agent"]) {
+      const value = request.headers[name];
+      if (typeof value === "string") headers[name] = value;
+    }
+
+    const azure = new WebSocket(upstreamUrl, protocols, {
+      headers,
+      perMessageDeflate: false,
+      handshakeTimeout: ctx.config.timeouts.connectMs + ctx.config.timeouts.responseMs,
+    });
+    const clientGone = () => azure.terminate();
+    socket.once("close", clientGone);
+    await new Promise<void>((resolve, reject) => {
+      azure.once("open", () => resolve());
+      azure.once("unexpected-response", (_req, response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (c: Buffer) => chunks.push(c));
+        response.on("end", () => {
+          const status = response.statusCode ?? 502;
+          const body = translateAzureError(status, Buffer.concat(chunks));
+          reject(
+            Object.assign(new ProxyError(status, body.error.message, body.error), {
+              azureBody: body,
+            }),
+          );
+          azure.terminate();
+        });
+        response.on("error", () => reject(upstreamFailure(new Error("realtime handshake"))));
+      });
+      azure.once("error", (error) => reject(upstreamFailure(error)));
+    });
+    socket.off("close", clientGone);
+    if (socket.destroyed) {
+      azure.terminate();
+      return;
+    }
+
+    const wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      handleProtocols: () => azure.protocol || false,
+    });
+    wss.handleUpgrade(request, socket, head, (client) => {
+      const session = { client, azure };
+      sessions.add(session);
+      bridgeWebSockets(client, azure).then((result) => {
+        sessions.delete(session);
+        ctx.logger.info(
+          {
+            method: "GET",
+            path: operation.path,
+            status: 101,
+            ms: Math.round(performance.now() - started),
+            operation: operation.id,
+            model,
+            deployment,
+            closedBy: result.closedBy,
+            closeCode: result.code,
+          },
+          "request",
+        );
+      });
+    });
+  }
+
+  return {
+    closeAll() {
+      for (const { client, azure } of sessions) {
+        client.close(1001, "the proxy is shutting down");
+        azure.close(1001, "the proxy is shutting down");
+      }
+    },
+    get open() {
+      return sessions.size;
+    },
+  };
+}
+
+/** The key from an `openai-insecure-api-key.<key>` subprotocol, as an api-key header. */
+function withProtocolKey(
+  headers: IncomingHttpHeaders,
+  offered: readonly string[],
+): IncomingHttpHeaders {
+  const keyProtocol = offered.find((p) => p.startsWith(KEY_PROTOCOL));
+  if (keyProtocol === undefined || headers["api-key"] || headers.authorization) return headers;
+  return { ...headers, "api-key": keyProtocol.slice(KEY_PROTOCOL.length) };
+}
+
+/** Answers an upgrade request with an OpenAI-shaped HTTP error and closes the socket. */
+function refuse(socket: Duplex, error: ProxyError): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify((error as { azureBody?: unknown }).azureBody ?? error.toBody());
+  const head = [
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? "Error"}`,
+    "Content-Type: application/json",
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    "Connection: close",
+    ...Object.entries(error.headers).map(([k, v]) => `${k}: ${v}`),
+  ];
+  socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
+}
