@@ -1,5 +1,6 @@
 import type { Config } from "./config/config.ts";
 import { ConfigError, readConfig, withDotEnv } from "./config/env.ts";
+import { TopologyError } from "./config/topology.ts";
 import type { Emulator } from "./emulator/index.ts";
 import { createLogger, startProxy } from "./server/start.ts";
 
@@ -8,8 +9,9 @@ const EMULATOR_KEY = "emulator-key";
 /** Entry point: read config, start the server (and the emulator when no endpoint is set), handle signals. */
 async function main(): Promise<void> {
   let config: Config;
+  const env = withDotEnv(process.env);
   try {
-    config = readConfig(withDotEnv(process.env));
+    config = readConfig({ ...env, ...configFileFlag(process.argv.slice(2)) });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`azure-oai-proxy: ${error.message}\n`);
@@ -20,7 +22,11 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
 
   let emulator: Emulator | undefined;
-  if (config.mode === "azure" && config.azure.endpoint === undefined) {
+  if (
+    config.mode === "azure" &&
+    config.azure.endpoint === undefined &&
+    config.configFile === undefined
+  ) {
     const { startEmulator } = await import("./emulator/index.ts");
     emulator = await startEmulator({ apiKeys: [EMULATOR_KEY] });
     config = {
@@ -43,7 +49,17 @@ async function main(): Promise<void> {
     );
   }
 
-  const proxy = await startProxy(config, logger);
+  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  try {
+    proxy = await startProxy(config, { logger, env });
+  } catch (error) {
+    if (error instanceof TopologyError) {
+      process.stderr.write(`azure-oai-proxy: ${error.message}\n`);
+      await emulator?.close();
+      process.exit(1);
+    }
+    throw error;
+  }
   logger.info(
     {
       url: proxy.url,
@@ -71,8 +87,21 @@ async function main(): Promise<void> {
     logger.flush?.();
     process.exit(0);
   };
+  process.on("SIGHUP", () => void proxy.reload());
   process.once("SIGTERM", () => void stop("SIGTERM"));
   process.once("SIGINT", () => void stop("SIGINT"));
+}
+
+/** `--config FILE` (or `--config=FILE`) wins over AZURE_OPENAI_PROXY_CONFIG. */
+function configFileFlag(argv: readonly string[]): Record<string, string> {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--config" && argv[i + 1] !== undefined) {
+      return { AZURE_OPENAI_PROXY_CONFIG: argv[i + 1] as string };
+    }
+    if (arg.startsWith("--config=")) return { AZURE_OPENAI_PROXY_CONFIG: arg.slice(9) };
+  }
+  return {};
 }
 
 await main();

@@ -1,8 +1,19 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { Config } from "../config/config.ts";
+import type { ResourceConfig } from "../config/topology.ts";
 import { invalidProxyKey, missingCredentials } from "../openai/errors.ts";
 import type { UpstreamCredential } from "./request.ts";
+
+/** Who the client is, as far as credentials go. */
+export interface ClientAuth {
+  /** The key the client presented, when it is an Azure key to pass through. */
+  readonly azureKey: string | undefined;
+  /** The client proved itself with one of the proxy's own keys. */
+  readonly proxyKey: boolean;
+  /** openai mode: the Authorization header to forward unchanged. */
+  readonly authorization: string | undefined;
+}
 
 /** The key a client presented, from `Authorization: Bearer …` or `api-key`. */
 export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
@@ -27,36 +38,50 @@ function keyMatches(presented: string, allowed: readonly Buffer[]): boolean {
 }
 
 /**
- * Decides who the client is and which credential goes upstream:
- * - with client keys configured, the client must present one; the server-held Azure key is used;
- * - else a server-held Azure key wins over whatever the client sent;
- * - else the client's own key goes to Azure as `api-key` (never as Bearer in the dated style);
- * - in openai mode the client's Authorization header goes to OpenAI unchanged.
- * Returns a function so keys are turned into buffers once per config, not per request.
+ * Checks the client before anything is forwarded. With client keys configured, the client must
+ * present one of them; otherwise whatever key it presents is its Azure key. Built once per
+ * config so keys become buffers once, not per request.
  */
-export function credentialResolver(
-  config: Config,
-): (headers: IncomingHttpHeaders) => UpstreamCredential {
-  const serverKey = config.azure.apiKey;
+export function clientAuthenticator(config: Config): (headers: IncomingHttpHeaders) => ClientAuth {
   const clientKeys = config.clientKeys.map((k) => Buffer.from(k));
   if (config.mode === "openai") {
     return (headers) => {
       const auth = headers.authorization;
-      if (typeof auth === "string" && auth.trim() !== "")
-        return { header: "authorization", value: auth };
+      if (typeof auth === "string" && auth.trim() !== "") {
+        return { azureKey: undefined, proxyKey: false, authorization: auth };
+      }
       const key = presentedKey(headers);
       if (key === undefined) throw missingCredentials();
-      return { header: "authorization", value: `Bearer ${key}` };
+      return { azureKey: undefined, proxyKey: false, authorization: `Bearer ${key}` };
     };
   }
-  return (headers) => {
-    const key = presentedKey(headers);
-    if (clientKeys.length > 0) {
+  if (clientKeys.length > 0) {
+    return (headers) => {
+      const key = presentedKey(headers);
       if (key === undefined) throw missingCredentials();
       if (!keyMatches(key, clientKeys)) throw invalidProxyKey();
-    }
-    if (serverKey !== undefined) return { header: "api-key", value: serverKey };
-    if (key === undefined) throw missingCredentials();
-    return { header: "api-key", value: key };
-  };
+      return { azureKey: undefined, proxyKey: true, authorization: undefined };
+    };
+  }
+  return (headers) => ({
+    azureKey: presentedKey(headers),
+    proxyKey: false,
+    authorization: undefined,
+  });
+}
+
+/**
+ * The credential for one resource: its server-held key wins; otherwise the client's own Azure
+ * key goes as `api-key` (never as Bearer in the dated style). In openai mode, the client's
+ * Authorization header.
+ */
+export function upstreamCredential(
+  resource: ResourceConfig | undefined,
+  client: ClientAuth,
+): UpstreamCredential {
+  if (client.authorization !== undefined)
+    return { header: "authorization", value: client.authorization };
+  if (resource?.apiKey !== undefined) return { header: "api-key", value: resource.apiKey };
+  if (client.azureKey === undefined) throw missingCredentials();
+  return { header: "api-key", value: client.azureKey };
 }

@@ -32,10 +32,20 @@ export interface Config {
   readonly maxBodySize: number;
   /** Bytes: streamed bodies (multipart uploads, binary) up to this size. */
   readonly maxUploadSize: number;
+  /** YAML file with resources and model pools (`--config` / AZURE_OPENAI_PROXY_CONFIG). */
+  readonly configFile: string | undefined;
+  /** Targets tried at most for one request (pools only). */
+  readonly maxAttempts: number;
+  /** Adds `x-azure-oai-proxy-target` (resource/deployment) to responses. */
+  readonly targetHeader: boolean;
   readonly timeouts: {
     readonly connectMs: number;
-    /** Until Azure's response headers arrive. */
+    /** Until Azure's response headers arrive, for a request that does not stream. */
     readonly responseMs: number;
+    /** Until Azure's response headers arrive, for a streaming request. */
+    readonly streamFirstByteMs: number;
+    /** A whole request, failover and streaming included. */
+    readonly totalMs: number;
     /** Between two chunks of a response body. */
     readonly idleMs: number;
     /** How long in-flight requests may run after SIGTERM. */

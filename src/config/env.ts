@@ -60,9 +60,10 @@ export function readConfig(env: Env): Config {
     endpointRaw === undefined
       ? undefined
       : parseEndpoint("AZURE_OPENAI_ENDPOINT", endpointRaw, problems, /\/openai(\/v1)?$/);
-  if (endpoint === undefined && endpointRaw === undefined && mode === "azure" && production) {
+  const hasFile = value("AZURE_OPENAI_PROXY_CONFIG") !== undefined;
+  if (endpointRaw === undefined && !hasFile && mode === "azure" && production) {
     problems.push(
-      "AZURE_OPENAI_ENDPOINT: required when NODE_ENV=production (e.g. https://my-resource.openai.azure.com)",
+      "AZURE_OPENAI_ENDPOINT: required when NODE_ENV=production (e.g. https://my-resource.openai.azure.com), unless a configuration file (--config, AZURE_OPENAI_PROXY_CONFIG) defines resources",
     );
   }
 
@@ -89,7 +90,13 @@ export function readConfig(env: Env): Config {
     .split(",")
     .map((k) => k.trim())
     .filter((k) => k !== "");
-  if (clientKeys.length > 0 && mode === "azure" && apiKey === undefined && endpoint !== undefined) {
+  if (
+    clientKeys.length > 0 &&
+    mode === "azure" &&
+    apiKey === undefined &&
+    endpoint !== undefined &&
+    !hasFile
+  ) {
     problems.push(
       "AZURE_OPENAI_PROXY_API_KEYS: client keys need a server-held Azure key; set AZURE_OPENAI_API_KEY (or AZURE_OPENAI_TOKEN)",
     );
@@ -123,9 +130,26 @@ export function readConfig(env: Env): Config {
   const timeouts = {
     connectMs: duration("AZURE_OPENAI_PROXY_CONNECT_TIMEOUT", "10s"),
     responseMs: duration("AZURE_OPENAI_PROXY_RESPONSE_TIMEOUT", "10m"),
+    streamFirstByteMs: duration("AZURE_OPENAI_PROXY_STREAM_FIRST_BYTE_TIMEOUT", "2m"),
+    totalMs: duration("AZURE_OPENAI_PROXY_TOTAL_TIMEOUT", "30m"),
     idleMs: duration("AZURE_OPENAI_PROXY_IDLE_TIMEOUT", "5m"),
     shutdownMs: duration("AZURE_OPENAI_PROXY_SHUTDOWN_TIMEOUT", "30s"),
   };
+
+  const attemptsRaw = value("AZURE_OPENAI_PROXY_MAX_ATTEMPTS") ?? "3";
+  const maxAttempts = Number(attemptsRaw);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 20) {
+    problems.push(
+      `AZURE_OPENAI_PROXY_MAX_ATTEMPTS: must be a whole number from 1 to 20, got "${attemptsRaw}"`,
+    );
+  }
+  const targetHeaderRaw = (value("AZURE_OPENAI_PROXY_TARGET_HEADER") ?? "false").toLowerCase();
+  if (!["true", "false", "1", "0"].includes(targetHeaderRaw)) {
+    problems.push(
+      `AZURE_OPENAI_PROXY_TARGET_HEADER: must be true or false, got "${targetHeaderRaw}"`,
+    );
+  }
+  const configFile = value("AZURE_OPENAI_PROXY_CONFIG");
 
   const artefacts = (value("AZURE_OPENAI_PROXY_STREAM_ARTEFACTS") ?? "strip").toLowerCase();
   if (artefacts !== "strip" && artefacts !== "keep") {
@@ -159,6 +183,9 @@ export function readConfig(env: Env): Config {
     clientKeys: Object.freeze(clientKeys),
     maxBodySize,
     maxUploadSize,
+    configFile,
+    maxAttempts,
+    targetHeader: targetHeaderRaw === "true" || targetHeaderRaw === "1",
     timeouts: Object.freeze(timeouts),
     keepAzureStreamArtefacts: artefacts === "keep",
     corsOrigins,

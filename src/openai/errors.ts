@@ -127,6 +127,19 @@ export const legacyFineTunesRemoved = () =>
     { code: "endpoint_removed" },
   );
 
+export const allTargetsCooling = (waitMs: number) =>
+  new ProxyError(
+    429,
+    `Every Azure deployment serving this model is rate-limited or failing; retry after ${Math.ceil(waitMs / 1000)} s.`,
+    {
+      code: "rate_limit_exceeded",
+      headers: {
+        "retry-after": String(Math.max(1, Math.ceil(waitMs / 1000))),
+        "retry-after-ms": String(Math.max(1, Math.ceil(waitMs))),
+      },
+    },
+  );
+
 export const upstreamUnreachable = (detail: string) =>
   new ProxyError(502, `The proxy could not reach Azure OpenAI: ${detail}`, {
     code: "upstream_unreachable",

@@ -5,6 +5,8 @@ export interface JsonBodyFacts {
   /** The top-level `model`, if it is a string. */
   readonly model: string | undefined;
   readonly hasModel: boolean;
+  /** `stream: true`: the answer will be SSE, so its first byte is waited for on another clock. */
+  readonly stream: boolean;
 }
 
 /**
@@ -21,10 +23,11 @@ export function readJsonBody(body: Buffer): JsonBodyFacts {
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw jsonBodyNotObject();
   }
-  const model = (parsed as { model?: unknown }).model;
+  const { model, stream } = parsed as { model?: unknown; stream?: unknown };
   return {
     model: typeof model === "string" ? model : undefined,
     hasModel: model !== undefined,
+    stream: stream === true,
   };
 }
 

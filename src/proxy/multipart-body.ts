@@ -18,8 +18,15 @@ export interface HeldUpload {
   readonly contentLength: number | undefined;
   /** Replaces the `model` field's value in the held bytes (v1 style: the deployment goes in `model`). */
   replaceModel(deployment: string): boolean;
-  /** The whole body: the held bytes, then the rest as it arrives from the client. */
+  /** The whole body: the held bytes, then the rest as it arrives from the client. Once. */
   body(): Readable;
+  /**
+   * The whole body as one buffer when all of it was read and kept in memory (a small upload),
+   * so it can be sent again to another target; undefined otherwise.
+   */
+  complete(): Buffer | undefined;
+  /** The multipart boundary, for rewriting a kept body's model field. */
+  readonly boundary: string | undefined;
   /** Frees the temp file when the body will not be sent. */
   discard(): Promise<void>;
 }
@@ -35,6 +42,8 @@ export async function holdUntilModel(
   contentType: string,
   contentLength: number | undefined,
   maxSize: number,
+  /** Keep reading past the model until this many bytes are held (or the body ends). */
+  readAhead = 0,
 ): Promise<HeldUpload> {
   let parser: busboy.Busboy;
   try {
@@ -61,16 +70,17 @@ export async function holdUntilModel(
   let received = 0;
   let ended = false;
   try {
-    while (model === undefined) {
+    while (model === undefined || (readAhead > 0 && spool.held < readAhead)) {
       const next = await chunks.next();
       if (next.done) {
         ended = true;
-        await new Promise<void>((resolve) => parser.end(resolve));
+        if (model === undefined) await new Promise<void>((resolve) => parser.end(resolve));
         break;
       }
       received += next.value.length;
       if (received > maxSize) throw bodyTooLarge(maxSize);
       await spool.append(next.value);
+      if (model !== undefined) continue; // reading ahead: the parser's work is done
       if (!parser.write(next.value)) await new Promise((r) => parser.once("drain", r));
       if (parseError) throw invalidMultipart(parseError.message);
     }
@@ -97,6 +107,8 @@ export async function holdUntilModel(
       delta += change;
       return true;
     },
+    boundary,
+    complete: () => (ended ? spool.inMemory() : undefined),
     body() {
       const rest = ended ? undefined : chunks;
       return Readable.from(spool.drain(rest, received, maxSize), { objectMode: false });
@@ -117,6 +129,16 @@ class Spool {
   private file: FileHandle | undefined;
   private path: string | undefined;
   private fileBytes = 0;
+
+  /** Bytes held so far, in memory and on disk. */
+  get held(): number {
+    return this.memoryBytes + this.fileBytes;
+  }
+
+  /** Everything held, when none of it went to disk. */
+  inMemory(): Buffer | undefined {
+    return this.file === undefined && this.fileBytes === 0 ? Buffer.concat(this.memory) : undefined;
+  }
 
   async append(chunk: Buffer): Promise<void> {
     this.memory.push(chunk);

@@ -70,20 +70,31 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     void reply.code(204).headers(cors.preflight(request.headers)).send();
   });
 
-  app.get("/healthz", () => ({
-    status: "ok",
-    mode: ctx.config.mode,
-    upstream: ctx.config.azure.emulator ? "emulator" : ctx.config.mode,
-    ...(ctx.config.mode === "azure"
-      ? { apiStyle: ctx.target.apiStyle, apiVersion: ctx.target.apiVersion || undefined }
-      : {}),
-    ...(ctx.config.azure.emulator
-      ? {
-          warning:
-            "AZURE_OPENAI_ENDPOINT is not set: requests go to the built-in Azure OpenAI emulator, not to Azure.",
-        }
-      : {}),
-  }));
+  app.get("/healthz", () => {
+    const { topology } = ctx.routes;
+    const fallback = topology.fallback;
+    return {
+      status: "ok",
+      mode: ctx.config.mode,
+      upstream: ctx.config.azure.emulator ? "emulator" : ctx.config.mode,
+      ...(ctx.config.mode === "azure" && fallback
+        ? { apiStyle: fallback.apiStyle, apiVersion: fallback.apiVersion || undefined }
+        : {}),
+      ...(topology.source === "environment"
+        ? {}
+        : {
+            config: topology.source,
+            resources: topology.resources.size,
+            models: topology.models.size,
+          }),
+      ...(ctx.config.azure.emulator
+        ? {
+            warning:
+              "AZURE_OPENAI_ENDPOINT is not set: requests go to the built-in Azure OpenAI emulator, not to Azure.",
+          }
+        : {}),
+    };
+  });
   app.get("/readyz", (_request, reply) => {
     if (!ctx.ready) throw serviceStopping();
     void reply.send({ status: "ready" });

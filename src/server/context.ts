@@ -1,20 +1,22 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Logger } from "pino";
 import type { Agent } from "undici";
+import type { ClientAuth } from "../azure/credentials.ts";
 import type { DeploymentDirectory } from "../azure/deployments.ts";
-import type { AzureTarget, UpstreamCredential } from "../azure/request.ts";
 import type { Config } from "../config/config.ts";
+import type { ResourceConfig } from "../config/topology.ts";
+import type { RouteTable } from "../routing/route-table.ts";
 
 /** Everything the routes share, built once at start-up. */
 export interface AppContext {
   readonly config: Config;
   readonly logger: Logger;
   readonly agent: Agent;
-  /** The Azure resource (azure mode). */
-  readonly target: AzureTarget;
-  readonly credentialFor: (headers: IncomingHttpHeaders) => UpstreamCredential;
-  /** Azure mode only. */
-  readonly directory: DeploymentDirectory | undefined;
+  readonly authenticate: (headers: IncomingHttpHeaders) => ClientAuth;
+  /** Where requests go; replaced whole when the configuration file is reloaded. */
+  routes: RouteTable;
+  /** The deployment listing of a resource (one directory per endpoint). */
+  readonly directoryFor: (resource: ResourceConfig) => DeploymentDirectory;
   /** False once shutdown has begun. */
   ready: boolean;
 }

@@ -1,34 +1,49 @@
+import type { IncomingHttpHeaders } from "node:http";
 import type { FastifyInstance } from "fastify";
+import { upstreamCredential } from "../azure/credentials.ts";
+import type { DeploymentListing } from "../azure/deployments.ts";
 import { getAzureJson } from "../azure/get-json.ts";
 import { modelNotFound, ProxyError } from "../openai/errors.ts";
-import { listModels } from "../openai/models.ts";
+import { listModels, type ModelObject } from "../openai/models.ts";
 import { translateAzureError } from "../proxy/azure-errors.ts";
 import { upstreamFailure } from "../proxy/upstream.ts";
 import { resolveDeployment } from "../routing/resolve-deployment.ts";
 import type { AppContext } from "./context.ts";
 
 /**
- * `GET /v1/models` and `GET /v1/models/{id}` answered by the proxy in OpenAI's shape, from the
- * resource's deployments where Azure lists them, from the configured mapping otherwise; and the
- * original proxy's `GET /v1/models/{id}/capabilities`, from Azure's model object.
+ * `GET /v1/models` and `GET /v1/models/{id}` answered by the proxy in OpenAI's shape: the
+ * configured pools' model names, then what the fallback resource serves (from its deployment
+ * listing where Azure offers one, from the configured mapping otherwise); and the original
+ * proxy's `GET /v1/models/{id}/capabilities`, from Azure's model object.
  */
 export function registerModelRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const listing = (headers: Parameters<AppContext["credentialFor"]>[0]) => {
-    const credential = ctx.credentialFor(headers);
-    return ctx.directory ? ctx.directory.get(credential) : Promise.resolve(null);
+  const fallbackListing = async (
+    headers: IncomingHttpHeaders,
+  ): Promise<DeploymentListing | null> => {
+    const resource = ctx.routes.topology.fallback;
+    if (resource === undefined) return null;
+    const credential = upstreamCredential(resource, ctx.authenticate(headers));
+    return ctx.directoryFor(resource).get(credential);
   };
+  const models = async (headers: IncomingHttpHeaders): Promise<ModelObject[]> => {
+    const configured: ModelObject[] = ctx.routes
+      .configuredNames()
+      .map((id) => ({ id, object: "model", created: 0, owned_by: "azure-openai" }));
+    const seen = new Set(configured.map((m) => m.id.toLowerCase()));
+    const rest = listModels(await fallbackListing(headers), ctx.config.modelMapper).filter(
+      (m) => !seen.has(m.id.toLowerCase()),
+    );
+    return [...configured, ...rest];
+  };
+
   app.get("/v1/models", async (request) => {
     request.proxyLog.operation = "models.list";
-    return {
-      object: "list",
-      data: listModels(await listing(request.headers), ctx.config.modelMapper),
-    };
+    return { object: "list", data: await models(request.headers) };
   });
   app.get<{ Params: { model: string } }>("/v1/models/:model", async (request) => {
     request.proxyLog.operation = "models.retrieve";
     const id = request.params.model.toLowerCase();
-    const models = listModels(await listing(request.headers), ctx.config.modelMapper);
-    const found = models.find((m) => m.id.toLowerCase() === id);
+    const found = (await models(request.headers)).find((m) => m.id.toLowerCase() === id);
     if (found === undefined) throw modelNotFound(request.params.model);
     return found;
   });
@@ -36,16 +51,18 @@ export function registerModelRoutes(app: FastifyInstance, ctx: AppContext): void
     "/v1/models/:model/capabilities",
     async (request, reply) => {
       request.proxyLog.operation = "models.capabilities";
-      const credential = ctx.credentialFor(request.headers);
+      const resource = ctx.routes.topology.fallback;
+      if (resource === undefined) throw modelNotFound(request.params.model);
+      const credential = upstreamCredential(resource, ctx.authenticate(request.headers));
       const name = request.params.model;
       // A deployment (or a name resolving to one) is asked about by the model it serves.
-      const known = await listing(request.headers);
+      const known = await ctx.directoryFor(resource).get(credential);
       const deployment = resolveDeployment(name, ctx.config.modelMapper, known?.index ?? undefined);
       const served = known?.deployments.find(
         (d) => d.id.toLowerCase() === deployment.toLowerCase(),
       );
       const azureModel = served?.model ?? name;
-      const { endpoint, apiStyle, apiVersion } = ctx.target;
+      const { endpoint, apiStyle, apiVersion } = resource;
       const url =
         apiStyle === "v1"
           ? `${endpoint}/openai/v1/models/${encodeURIComponent(azureModel)}`

@@ -6,14 +6,22 @@ import {
 } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
+import { upstreamCredential } from "../azure/credentials.ts";
 import { buildAzureUrl } from "../azure/request.ts";
-import { internalError, ProxyError, serviceStopping, unknownRoute } from "../openai/errors.ts";
+import {
+  allTargetsCooling,
+  internalError,
+  modelNotFound,
+  ProxyError,
+  serviceStopping,
+  unknownRoute,
+} from "../openai/errors.ts";
 import type { Operation } from "../openai/operations.ts";
 import { translateAzureError } from "../proxy/azure-errors.ts";
 import { upstreamFailure } from "../proxy/upstream.ts";
 import { bridgeWebSockets } from "../proxy/websocket-bridge.ts";
 import type { AppContext } from "./context.ts";
-import { deploymentFor } from "./proxy-route.ts";
+import { poolFor } from "./proxy-route.ts";
 
 /** Browsers cannot set headers on a WebSocket, so OpenAI's SDK sends the key as a subprotocol. */
 const KEY_PROTOCOL = "openai-insecure-api-key.";
@@ -61,12 +69,18 @@ export function attachRealtime(
       .split(",")
       .map((p) => p.trim())
       .filter((p) => p !== "");
-    const credential = ctx.credentialFor(withProtocolKey(request.headers, offered));
+    const auth = ctx.authenticate(withProtocolKey(request.headers, offered));
     const url = new URL(request.url ?? "/", "http://proxy");
     const model = url.searchParams.get("model") ?? url.searchParams.get("deployment") ?? undefined;
-    const deployment = await deploymentFor(ctx, credential, model);
+    const pool = await poolFor(ctx, ctx.routes, auth, model);
+    if (pool === undefined) throw modelNotFound(model ?? "");
+    // A session is one long connection: it goes to one target, picked like any request's.
+    const target = pool.pick(new Set(), Date.now());
+    if (target === undefined) throw allTargetsCooling(pool.soonestAvailable() - Date.now());
+    const deployment = target.deployment;
+    const credential = upstreamCredential(target.resource, auth);
     const upstreamUrl = buildAzureUrl(
-      ctx.target,
+      target.resource,
       operation,
       deployment,
       {},

@@ -7,6 +7,10 @@ export interface RequestLog {
   model?: string;
   deployment?: string;
   azureRequestId?: string;
+  /** The target (resource/deployment) that answered, with pools. */
+  target?: string;
+  /** Each upstream attempt: target, status, duration, and why it failed over. */
+  attempts?: { target: string; status?: number; ms: number; failover?: string | undefined }[];
   /** Why the proxy answered with an error of its own, if it did. */
   error?: string;
 }

@@ -1,11 +1,21 @@
+import { type FSWatcher, watch } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { basename, dirname, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
-import { credentialResolver } from "../azure/credentials.ts";
+import { clientAuthenticator } from "../azure/credentials.ts";
 import { DeploymentDirectory } from "../azure/deployments.ts";
 import type { Config } from "../config/config.ts";
+import {
+  checkTopology,
+  loadTopologyFile,
+  type Topology,
+  type TopologyError,
+  topologyFromEnv,
+} from "../config/topology.ts";
 import { OPERATIONS } from "../openai/operations.ts";
 import { createUpstreamAgent } from "../proxy/upstream.ts";
+import { HealthRegistry, RouteTable } from "../routing/route-table.ts";
 import { buildApp } from "./app.ts";
 import type { AppContext } from "./context.ts";
 import { attachRealtime } from "./realtime.ts";
@@ -19,6 +29,33 @@ export interface RunningProxy {
    * `timeoutMs`, then closes what is left.
    */
   close(timeoutMs?: number): Promise<void>;
+  /** Re-reads the configuration file; false (and a log line) when the new file is refused. */
+  reload(): Promise<boolean>;
+}
+
+/**
+ * Calls `onChange` (debounced) when a file changes. The folder is watched, not the file, since
+ * editors and Kubernetes config maps replace a file rather than write to it.
+ */
+function watchFile(path: string, onChange: () => void): () => void {
+  const name = basename(path);
+  let timer: NodeJS.Timeout | undefined;
+  let watcher: FSWatcher;
+  try {
+    watcher = watch(dirname(resolve(path)), (_event, changed) => {
+      if (changed !== null && changed !== name && !changed.startsWith("..")) return;
+      clearTimeout(timer);
+      timer = setTimeout(onChange, 200);
+    });
+  } catch {
+    return () => {};
+  }
+  watcher.on("error", () => {});
+  watcher.unref();
+  return () => {
+    clearTimeout(timer);
+    watcher.close();
+  };
 }
 
 /** Pino with every credential-bearing field redacted, in case a header ever reaches a log call. */
@@ -39,28 +76,55 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   return destination === undefined ? pino(options) : pino(options, destination);
 }
 
+export interface StartOptions {
+  readonly logger?: Logger;
+  /** Where `${VAR}` in the configuration file is looked up. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Reload the configuration file when it changes (default true). */
+  readonly watch?: boolean;
+}
+
+/** The topology from the configuration file, or the one resource of env-only configuration. */
+export async function loadTopology(
+  config: Config,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<Topology> {
+  const topology =
+    config.configFile === undefined
+      ? topologyFromEnv(config.azure)
+      : await loadTopologyFile(config.configFile, config.azure, env);
+  checkTopology(topology, config);
+  return topology;
+}
+
 /** Builds everything from the config and listens. */
-export async function startProxy(config: Config, logger?: Logger): Promise<RunningProxy> {
-  const log = logger ?? createLogger(config.logLevel);
-  const endpoint = config.azure.endpoint;
-  if (config.mode === "azure" && endpoint === undefined) {
-    throw new Error("startProxy needs config.azure.endpoint in azure mode");
+export async function startProxy(
+  config: Config,
+  options: StartOptions = {},
+): Promise<RunningProxy> {
+  const log = options.logger ?? createLogger(config.logLevel);
+  const env = options.env ?? process.env;
+  const topology = await loadTopology(config, env);
+  if (config.mode === "azure" && topology.fallback === undefined && topology.models.size === 0) {
+    throw new Error("startProxy needs an Azure endpoint or a configuration file in azure mode");
   }
   const agent = createUpstreamAgent(config);
+  const registry = new HealthRegistry();
+  const directories = new Map<string, DeploymentDirectory>();
   const ctx: AppContext = {
     config,
     logger: log,
     agent,
-    target: {
-      endpoint: endpoint ?? "",
-      apiStyle: config.azure.apiStyle,
-      apiVersion: config.azure.apiVersion,
+    authenticate: clientAuthenticator(config),
+    routes: new RouteTable(topology, registry),
+    directoryFor(resource) {
+      let directory = directories.get(resource.endpoint);
+      if (directory === undefined) {
+        directory = new DeploymentDirectory({ agent, endpoint: resource.endpoint });
+        directories.set(resource.endpoint, directory);
+      }
+      return directory;
     },
-    credentialFor: credentialResolver(config),
-    directory:
-      config.mode === "azure" && endpoint !== undefined
-        ? new DeploymentDirectory({ agent, endpoint })
-        : undefined,
     ready: true,
   };
   const app = buildApp(ctx);
@@ -74,18 +138,57 @@ export async function startProxy(config: Config, logger?: Logger): Promise<Runni
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const shownHost = host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host;
 
-  // With a server-held key, learn the deployments now so the first requests can use them.
-  if (ctx.directory !== undefined && config.azure.apiKey !== undefined) {
-    ctx.directory.prefetch({ header: "api-key", value: config.azure.apiKey });
-  }
+  // With a server-held key, learn the fallback resource's deployments now.
+  const prefetch = (routes: RouteTable) => {
+    const fallback = routes.topology.fallback;
+    if (config.mode === "azure" && fallback?.apiKey !== undefined) {
+      ctx.directoryFor(fallback).prefetch({ header: "api-key", value: fallback.apiKey });
+    }
+  };
+  prefetch(ctx.routes);
+
+  /** Swaps in a new route table; requests in flight keep the one they started with. */
+  const reload = async (why: string): Promise<boolean> => {
+    try {
+      const next = new RouteTable(await loadTopology(config, env), registry);
+      ctx.routes = next;
+      prefetch(next);
+      log.info(
+        {
+          why,
+          config: config.configFile,
+          resources: next.topology.resources.size,
+          models: next.topology.models.size,
+        },
+        "configuration reloaded",
+      );
+      return true;
+    } catch (error) {
+      log.error(
+        {
+          why,
+          config: config.configFile,
+          problems: (error as TopologyError).problems ?? [(error as Error).message],
+        },
+        "configuration reload refused; the running configuration stays",
+      );
+      return false;
+    }
+  };
+  const stopWatching =
+    config.configFile !== undefined && options.watch !== false
+      ? watchFile(config.configFile, () => void reload("file changed"))
+      : () => {};
 
   let closing: Promise<void> | undefined;
   return {
     url: `http://${shownHost}:${address.port}`,
     app,
+    reload: () => reload("requested"),
     close(timeoutMs = config.timeouts.shutdownMs) {
       closing ??= (async () => {
         ctx.ready = false;
+        stopWatching();
         const force = setTimeout(() => {
           realtime?.closeAll();
           app.server.closeAllConnections();

@@ -27,7 +27,7 @@ export async function startStack(
     ...options.env,
   });
   const logger = createLogger(config.logLevel, { write: (line: string) => logs.push(line) });
-  const proxy = await startProxy(config, logger);
+  const proxy = await startProxy(config, { logger });
   return {
     emulator,
     proxy,

@@ -1,0 +1,322 @@
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+import { DATED_API_VERSION, DEFAULT_API_VERSION } from "../azure/api-versions.ts";
+import { isSafeModelName } from "../routing/resolve-deployment.ts";
+import type { AzureApiStyle, AzureConfig } from "./config.ts";
+
+/** How a pool picks among its available targets. */
+export const STRATEGIES = ["priority", "round-robin", "least-busy", "latency"] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+/** One Azure OpenAI resource. */
+export interface ResourceConfig {
+  readonly name: string;
+  /** Origin plus optional base path, no trailing slash. */
+  readonly endpoint: string;
+  readonly apiStyle: AzureApiStyle;
+  /** A dated version, or "preview"/"" in the v1 style. */
+  readonly apiVersion: string;
+  /** Server-held key; undefined passes the client's key through. */
+  readonly apiKey: string | undefined;
+}
+
+export interface TargetConfig {
+  readonly resource: string;
+  readonly deployment: string;
+  /** Lower is preferred (priority strategy). */
+  readonly priority: number;
+  /** Share among equals (priority, round-robin). */
+  readonly weight: number;
+}
+
+export interface ModelRouteConfig {
+  /** The name clients send, as written in the file. */
+  readonly name: string;
+  readonly strategy: Strategy;
+  readonly targets: readonly TargetConfig[];
+}
+
+/** Where requests can go: the part of the configuration a reload replaces. */
+export interface Topology {
+  readonly resources: ReadonlyMap<string, ResourceConfig>;
+  /** Models not listed use the env-style resolution on this resource. */
+  readonly fallback: ResourceConfig | undefined;
+  /** Lower-cased client model name -> its pool. */
+  readonly models: ReadonlyMap<string, ModelRouteConfig>;
+  /** "environment" or the file's path. */
+  readonly source: string;
+}
+
+/** A bad configuration file; each problem names the path of the bad field. */
+export class TopologyError extends Error {
+  readonly problems: readonly string[];
+  constructor(source: string, problems: readonly string[]) {
+    super(`Invalid configuration in ${source}:\n  - ${problems.join("\n  - ")}`);
+    this.name = "TopologyError";
+    this.problems = problems;
+  }
+}
+
+/** The name of the resource AZURE_OPENAI_ENDPOINT describes; a file may refer to it. */
+export const ENV_RESOURCE = "default";
+
+/** The one-resource topology of env-only configuration. */
+export function topologyFromEnv(azure: AzureConfig): Topology {
+  const resources = new Map<string, ResourceConfig>();
+  const env = envResource(azure);
+  if (env) resources.set(env.name, env);
+  return { resources, fallback: env, models: new Map(), source: "environment" };
+}
+
+function envResource(azure: AzureConfig): ResourceConfig | undefined {
+  if (azure.endpoint === undefined) return undefined;
+  return {
+    name: ENV_RESOURCE,
+    endpoint: azure.endpoint,
+    apiStyle: azure.apiStyle,
+    apiVersion: azure.apiVersion,
+    apiKey: azure.apiKey,
+  };
+}
+
+/** Reads and validates a configuration file; throws TopologyError naming every bad field. */
+export async function loadTopologyFile(
+  path: string,
+  azure: AzureConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<Topology> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new TopologyError(path, [`cannot read the file: ${(error as Error).message}`]);
+  }
+  return parseTopology(text, path, azure, env);
+}
+
+/** Validates the YAML text of a configuration file. */
+export function parseTopology(
+  text: string,
+  source: string,
+  azure: AzureConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): Topology {
+  const problems: string[] = [];
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    throw new TopologyError(source, [`not valid YAML: ${(error as Error).message}`]);
+  }
+  // ${VAR} is replaced inside string values after parsing, so a secret's characters can never
+  // change the document's structure.
+  document = substitute(document, env, problems);
+  if (document === null || document === undefined) document = {};
+  if (!isRecord(document)) throw new TopologyError(source, ["the file must be a YAML mapping"]);
+  for (const key of Object.keys(document)) {
+    if (key !== "resources" && key !== "models") {
+      problems.push(`${key}: unknown section (expected resources, models)`);
+    }
+  }
+
+  const resources = new Map<string, ResourceConfig>();
+  const fromEnv = envResource(azure);
+  const rawResources = document.resources ?? {};
+  if (!isRecord(rawResources)) problems.push("resources: must be a mapping of name to resource");
+  else {
+    for (const [name, raw] of Object.entries(rawResources)) {
+      const resource = parseResource(`resources.${name}`, name, raw, problems);
+      if (resource) resources.set(name, resource);
+    }
+  }
+  const fallback = resources.values().next().value ?? fromEnv;
+  if (fromEnv && !resources.has(ENV_RESOURCE)) resources.set(ENV_RESOURCE, fromEnv);
+
+  const models = new Map<string, ModelRouteConfig>();
+  const rawModels = document.models ?? {};
+  if (!isRecord(rawModels)) problems.push("models: must be a mapping of model name to pool");
+  else {
+    for (const [name, raw] of Object.entries(rawModels)) {
+      const route = parseModel(`models.${name}`, name, raw, resources, problems);
+      if (route) {
+        if (models.has(name.toLowerCase())) {
+          problems.push(`models.${name}: listed twice (model names are case-insensitive)`);
+        }
+        models.set(name.toLowerCase(), route);
+      }
+    }
+  }
+  if (fallback === undefined && models.size === 0) {
+    problems.push("resources: no resource defined (and AZURE_OPENAI_ENDPOINT is not set)");
+  }
+  if (problems.length > 0) throw new TopologyError(source, problems);
+  return { resources, fallback, models, source };
+}
+
+function parseResource(
+  path: string,
+  name: string,
+  raw: unknown,
+  problems: string[],
+): ResourceConfig | undefined {
+  if (!isRecord(raw)) {
+    problems.push(`${path}: must be a mapping with endpoint (and apiKey, apiVersion)`);
+    return undefined;
+  }
+  unknownKeys(path, raw, ["endpoint", "apiKey", "apiVersion"], problems);
+  const endpoint = parseEndpoint(`${path}.endpoint`, raw.endpoint, problems);
+  const apiKey = raw.apiKey === undefined || raw.apiKey === "" ? undefined : String(raw.apiKey);
+  const version = raw.apiVersion === undefined ? DEFAULT_API_VERSION : String(raw.apiVersion);
+  let apiStyle: AzureApiStyle = "dated";
+  let apiVersion = version;
+  if (version.toLowerCase() === "v1") {
+    apiStyle = "v1";
+    apiVersion = "";
+  } else if (version.toLowerCase() === "preview") {
+    apiStyle = "v1";
+    apiVersion = "preview";
+  } else if (!DATED_API_VERSION.test(version)) {
+    problems.push(
+      `${path}.apiVersion: "${version}" is not an Azure api-version (YYYY-MM-DD[-preview], v1 or preview)`,
+    );
+  }
+  if (endpoint === undefined) return undefined;
+  return { name, endpoint, apiStyle, apiVersion, apiKey };
+}
+
+function parseModel(
+  path: string,
+  name: string,
+  raw: unknown,
+  resources: ReadonlyMap<string, ResourceConfig>,
+  problems: string[],
+): ModelRouteConfig | undefined {
+  if (!isRecord(raw)) {
+    problems.push(`${path}: must be a mapping with targets (and strategy)`);
+    return undefined;
+  }
+  unknownKeys(path, raw, ["strategy", "targets"], problems);
+  const strategy = raw.strategy === undefined ? "priority" : String(raw.strategy);
+  if (!(STRATEGIES as readonly string[]).includes(strategy)) {
+    problems.push(`${path}.strategy: "${strategy}" is not one of ${STRATEGIES.join(", ")}`);
+  }
+  if (!Array.isArray(raw.targets) || raw.targets.length === 0) {
+    problems.push(`${path}.targets: must be a non-empty list`);
+    return undefined;
+  }
+  const targets: TargetConfig[] = [];
+  raw.targets.forEach((item: unknown, index: number) => {
+    const at = `${path}.targets[${index}]`;
+    if (!isRecord(item)) {
+      problems.push(`${at}: must be a mapping with resource and deployment`);
+      return;
+    }
+    unknownKeys(at, item, ["resource", "deployment", "priority", "weight"], problems);
+    const resource = item.resource === undefined ? "" : String(item.resource);
+    if (resource === "") problems.push(`${at}.resource: required`);
+    else if (!resources.has(resource)) {
+      const known = [...resources.keys()].join(", ") || "none";
+      problems.push(`${at}.resource: unknown resource "${resource}" (known: ${known})`);
+    }
+    const deployment = item.deployment === undefined ? "" : String(item.deployment);
+    if (deployment === "") problems.push(`${at}.deployment: required`);
+    else if (!isSafeModelName(deployment)) {
+      problems.push(
+        `${at}.deployment: "${deployment}" may not contain "/", "\\", "?", "#", "%", ".." or control characters`,
+      );
+    }
+    const priority = numberField(`${at}.priority`, item.priority, 0, problems, 0);
+    const weight = numberField(`${at}.weight`, item.weight, 1, problems, 1);
+    targets.push({ resource, deployment, priority, weight });
+  });
+  return { name, strategy: strategy as Strategy, targets };
+}
+
+function numberField(
+  path: string,
+  raw: unknown,
+  fallback: number,
+  problems: string[],
+  min: number,
+): number {
+  if (raw === undefined) return fallback;
+  if (typeof raw !== "number" || !Number.isInteger(raw) || raw < min) {
+    problems.push(`${path}: must be a whole number ≥ ${min}, got ${JSON.stringify(raw)}`);
+    return fallback;
+  }
+  return raw;
+}
+
+function parseEndpoint(path: string, raw: unknown, problems: string[]): string | undefined {
+  if (typeof raw !== "string" || raw === "") {
+    problems.push(`${path}: required (e.g. https://my-resource.openai.azure.com)`);
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`${path}: "${raw}" is not a URL`);
+    return undefined;
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    problems.push(`${path}: must be an http:// or https:// URL`);
+    return undefined;
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, "").replace(/\/openai(\/v1)?$/, "")}`;
+}
+
+function unknownKeys(
+  path: string,
+  raw: Record<string, unknown>,
+  known: readonly string[],
+  problems: string[],
+): void {
+  for (const key of Object.keys(raw)) {
+    if (!known.includes(key))
+      problems.push(`${path}.${key}: unknown field (expected ${known.join(", ")})`);
+  }
+}
+
+function substitute(
+  value: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): unknown {
+  if (typeof value === "string") {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+      const found = env[name];
+      if (found === undefined) {
+        problems.push(`\${${name}}: the environment variable ${name} is not set`);
+        return "";
+      }
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item) => substitute(item, env, problems));
+  if (isRecord(value)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, substitute(v, env, problems)]),
+    );
+  }
+  return value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** Rules that need the rest of the configuration: proxy client keys need server-held keys. */
+export function checkTopology(topology: Topology, config: { clientKeys: readonly string[] }): void {
+  if (config.clientKeys.length === 0) return;
+  const keyless = [...topology.resources.values()].filter((r) => r.apiKey === undefined);
+  if (keyless.length === 0) return;
+  throw new TopologyError(
+    topology.source,
+    keyless.map((r) =>
+      r.name === ENV_RESOURCE && topology.source === "environment"
+        ? "AZURE_OPENAI_PROXY_API_KEYS: client keys need a server-held Azure key; set AZURE_OPENAI_API_KEY (or AZURE_OPENAI_TOKEN)"
+        : `resources.${r.name}.apiKey: required when AZURE_OPENAI_PROXY_API_KEYS is set (clients present proxy keys, not Azure keys)`,
+    ),
+  );
+}

@@ -1,0 +1,161 @@
+import type { FastifyReply } from "fastify";
+import type { Agent } from "undici";
+import { allTargetsCooling } from "../openai/errors.ts";
+import type { Pool } from "../routing/pool.ts";
+import type { Target } from "../routing/target.ts";
+import type { RequestLog } from "../server/request-log.ts";
+import { type RelayOptions, relayAnswer, relayAzureError } from "./relay.ts";
+import { callUpstream, type Outcome, type UpstreamRequest } from "./upstream-call.ts";
+
+/** Azure statuses that say "this target, not this request": another target may succeed. */
+const FAILOVER_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+export interface FailoverLimits {
+  /** Targets tried at most for one request. */
+  readonly maxAttempts: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+  /** Whole request, retries and streaming included. */
+  readonly totalMs: number;
+}
+
+export interface ForwardPlan {
+  readonly pool: Pool;
+  /** The request for a target; undefined when the body cannot be sent again (a big upload). */
+  request(target: Target, attempt: number): UpstreamRequest | undefined;
+  readonly relay: RelayOptions;
+  /** Adds a response header naming the target that served. */
+  readonly targetHeader: boolean;
+}
+
+/**
+ * Sends a request to a pool: a target is picked, and while nothing has reached the client, a 429,
+ * a 5xx, a connection failure or a timeout marks that target's health and the next target is
+ * tried, bounded by attempts and the total deadline. Every attempt is logged. When every target
+ * is cooling down, answers 429 with the soonest Retry-After without calling Azure.
+ */
+export async function forwardWithFailover(
+  agent: Agent,
+  plan: ForwardPlan,
+  reply: FastifyReply,
+  log: RequestLog,
+  limits: FailoverLimits,
+): Promise<void> {
+  const client = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableFinished) client.abort();
+  };
+  reply.raw.once("close", onClose);
+  const deadline = AbortSignal.timeout(limits.totalMs);
+  const stop = { clientGone: client.signal, deadline };
+  const tried = new Set<Target>();
+  const records: NonNullable<RequestLog["attempts"]> = [];
+  // One attempt says nothing the request's own log fields don't; more are worth a field each.
+  const noteAttempts = () => {
+    if (records.length > 1) log.attempts = records;
+  };
+  let last: Exclude<Outcome, { kind: "answer" | "aborted" }> | undefined;
+  let lastTarget: Target | undefined;
+  try {
+    for (let attempt = 0; attempt < limits.maxAttempts && !deadline.aborted; attempt++) {
+      const target = plan.pool.pick(tried, Date.now());
+      if (target === undefined) break;
+      const request = plan.request(target, attempt);
+      if (request === undefined) break;
+      tried.add(target);
+      target.health.inFlight += 1;
+      const started = performance.now();
+      let outcome: Outcome;
+      try {
+        outcome = await callUpstream(agent, request, {
+          clientGone: client.signal,
+          deadline,
+          headersTimeoutMs: limits.headersTimeoutMs,
+          bodyTimeoutMs: limits.bodyTimeoutMs,
+        });
+        records.push(attemptRecord(target, outcome, started));
+        if (outcome.kind === "answer" || outcome.kind === "azure-error") {
+          const id = outcome.headers["apim-request-id"] ?? outcome.headers["x-request-id"];
+          if (typeof id === "string") log.azureRequestId = id;
+        }
+        if (outcome.kind === "answer") {
+          noteAttempts();
+          target.health.succeeded(outcome.firstByteMs);
+          noteTarget(log, target);
+          const relay = withTargetHeader(plan, target);
+          await relayAnswer(outcome, reply, relay, log, stop);
+          return;
+        }
+      } finally {
+        target.health.inFlight -= 1;
+      }
+      if (outcome.kind === "aborted") {
+        log.error = "client closed the connection";
+        reply.hijack();
+        return;
+      }
+      last = outcome;
+      lastTarget = target;
+      if (outcome.kind === "azure-error") {
+        if (outcome.status === 429) target.health.rateLimited(outcome.headers, Date.now());
+        else if (outcome.status >= 500) target.health.failed(Date.now());
+        if (!FAILOVER_STATUSES.has(outcome.status)) break;
+      } else {
+        if (!outcome.retryable) break;
+        target.health.failed(Date.now());
+      }
+    }
+  } finally {
+    reply.raw.off("close", onClose);
+  }
+  noteAttempts();
+
+  if (last === undefined || lastTarget === undefined) {
+    // Nothing was tried: every target is cooling down.
+    const waitMs = Math.max(0, plan.pool.soonestAvailable() - Date.now());
+    throw allTargetsCooling(waitMs);
+  }
+  noteTarget(log, lastTarget);
+  if (last.kind === "azure-error") {
+    await relayAzureError(last, reply, withTargetHeader(plan, lastTarget), log);
+    return;
+  }
+  throw last.error;
+}
+
+function noteTarget(log: RequestLog, target: Target): void {
+  log.deployment = target.deployment;
+  log.target = target.id;
+}
+
+function withTargetHeader(plan: ForwardPlan, target: Target): RelayOptions {
+  if (!plan.targetHeader) return plan.relay;
+  return {
+    ...plan.relay,
+    headers: { ...plan.relay.headers, "x-azure-oai-proxy-target": target.id },
+  };
+}
+
+function attemptRecord(target: Target, outcome: Outcome, started: number) {
+  const ms = Math.round((performance.now() - started) * 10) / 10;
+  switch (outcome.kind) {
+    case "answer":
+      return { target: target.id, status: outcome.status, ms };
+    case "azure-error":
+      return {
+        target: target.id,
+        status: outcome.status,
+        ms,
+        failover: FAILOVER_STATUSES.has(outcome.status) ? `azure ${outcome.status}` : undefined,
+      };
+    case "failed":
+      return {
+        target: target.id,
+        status: outcome.error.status,
+        ms,
+        failover: outcome.retryable ? (outcome.error.code ?? "failed") : undefined,
+      };
+    case "aborted":
+      return { target: target.id, ms, failover: undefined };
+  }
+}

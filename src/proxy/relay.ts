@@ -1,0 +1,121 @@
+import { once } from "node:events";
+import type { IncomingHttpHeaders } from "node:http";
+import type { FastifyReply } from "fastify";
+import { upstreamTimeout } from "../openai/errors.ts";
+import type { StreamAdapter } from "../openai/operations.ts";
+import type { RequestLog } from "../server/request-log.ts";
+import { translateAzureError } from "./azure-errors.ts";
+import { AzureArtefactFilter, sseErrorEvent } from "./sse.ts";
+import { midStreamFailure } from "./upstream.ts";
+import type { Outcome } from "./upstream-call.ts";
+
+export interface RelayOptions {
+  /** How an SSE answer is adapted; undefined passes every byte. */
+  readonly stream: StreamAdapter | undefined;
+  readonly keepAzureStreamArtefacts: boolean;
+  /** Extra response headers (the opt-in target header). */
+  readonly headers?: Record<string, string>;
+}
+
+/** Response headers that belong to one hop. */
+const HOP_HEADERS = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "proxy-connection",
+  "trailer",
+  "upgrade",
+  "te",
+]);
+
+function copyHeaders(
+  from: IncomingHttpHeaders,
+  skip: (name: string) => boolean,
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(from)) {
+    if (value === undefined || HOP_HEADERS.has(name) || skip(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+/** Azure's error answer, in OpenAI's shape, with Azure's status and useful headers. */
+export async function relayAzureError(
+  outcome: Extract<Outcome, { kind: "azure-error" }>,
+  reply: FastifyReply,
+  options: RelayOptions,
+  log: RequestLog,
+): Promise<void> {
+  const translated = translateAzureError(outcome.status, outcome.body);
+  log.error = translated.error.code ?? undefined;
+  reply.code(outcome.status);
+  reply.headers(copyHeaders(outcome.headers, (name) => name.startsWith("content-")));
+  if (options.headers) reply.headers(options.headers);
+  await reply.send(translated);
+}
+
+/**
+ * Sends Azure's answer on as it arrives: each chunk is written when it comes (SSE events once
+ * complete, Azure-only chunks dropped for chat streams). A failure after the first byte ends the
+ * answer: with an error event for SSE, by closing the connection otherwise.
+ */
+export async function relayAnswer(
+  outcome: Extract<Outcome, { kind: "answer" }>,
+  reply: FastifyReply,
+  options: RelayOptions,
+  log: RequestLog,
+  stop: { clientGone: AbortSignal; deadline: AbortSignal },
+): Promise<void> {
+  reply.hijack();
+  const res = reply.raw;
+  const contentType = String(outcome.headers["content-type"] ?? "");
+  const isSse = contentType.startsWith("text/event-stream");
+  const filter =
+    isSse && options.stream === "chat" && !options.keepAzureStreamArtefacts
+      ? new AzureArtefactFilter()
+      : undefined;
+  const headers = copyHeaders(
+    outcome.headers,
+    (name) => filter !== undefined && name === "content-length",
+  );
+  if (options.headers) Object.assign(headers, options.headers);
+  if (isSse) {
+    headers["x-accel-buffering"] = "no";
+    headers["cache-control"] ??= "no-cache";
+  }
+  res.writeHead(outcome.status, headers);
+
+  const write = async (chunk: Buffer): Promise<void> => {
+    const out = filter ? filter.push(chunk) : chunk;
+    if (out !== undefined && !res.write(out)) {
+      await Promise.race([once(res, "drain"), once(res, "close")]);
+    }
+  };
+  try {
+    if (outcome.first !== undefined) await write(outcome.first);
+    else if (isSse) res.flushHeaders();
+    while (!res.destroyed) {
+      const next = await outcome.rest.next();
+      if (next.done) break;
+      await write(next.value);
+    }
+    if (res.destroyed) {
+      await outcome.rest.return?.();
+      log.error = "client closed the connection";
+      return;
+    }
+    res.end(filter?.flush());
+  } catch (error) {
+    if (stop.clientGone.aborted || res.destroyed) {
+      log.error = "client closed the connection";
+      return;
+    }
+    const failure = stop.deadline.aborted
+      ? upstreamTimeout("the total time allowed")
+      : midStreamFailure(error);
+    log.error = failure.code ?? "upstream_error";
+    if (isSse) res.end(sseErrorEvent(failure.toBody()));
+    else res.destroy();
+  }
+}
