@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { DEFAULT_API_VERSION } from "../../src/azure/api-versions.ts";
+import { EMULATOR_KEY, lastRequest, postJson, type Stack, startStack } from "../helpers/stack.ts";
+
+const headers = { "api-key": EMULATOR_KEY };
+
+describe("beyond inference", () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(() => stack.close());
+
+  it("answers the legacy fine-tunes API with 410 naming its replacement", async () => {
+    for (const path of ["/v1/fine_tunes", "/v1/fine_tunes/ft-1/events"]) {
+      const response = await fetch(`${stack.url}${path}`, { headers });
+      assert.equal(response.status, 410);
+      const body = (await response.json()) as { error: { message: string; code: string } };
+      assert.match(body.error.message, /\/v1\/fine_tuning\/jobs/);
+      assert.equal(body.error.code, "endpoint_removed");
+    }
+  });
+
+  it("forwards any other /v1 path resource-scoped, with api-version, query kept", async () => {
+    const response = await fetch(`${stack.url}/v1/evals/ev%201/runs?limit=2`, { headers });
+    await response.text();
+    const received = lastRequest(stack.emulator);
+    assert.equal(received.path, "/openai/evals/ev%201/runs");
+    assert.equal(received.query["api-version"], DEFAULT_API_VERSION);
+    assert.equal(received.query.limit, "2");
+    assert.equal(received.headers["api-key"], EMULATOR_KEY);
+  });
+
+  it("never lets a forwarded path climb out of /openai/", async () => {
+    await (await fetch(`${stack.url}/v1/a/%2e%2e/%2e%2e/%2e%2e/secret`, { headers })).text();
+    const received = lastRequest(stack.emulator);
+    assert.ok(received.path.startsWith("/openai/"), received.path);
+  });
+
+  it("lists the resource's deployments at /deployments, as the original proxy did", async () => {
+    const response = await fetch(`${stack.url}/deployments`, { headers });
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { data: { id: string }[] };
+    assert.ok(body.data.some((d) => d.id === "gpt-4o"));
+    assert.equal(lastRequest(stack.emulator).query["api-version"], "2022-12-01");
+    const one = await fetch(`${stack.url}/deployments/gpt-4o`, { headers });
+    assert.equal(((await one.json()) as { id: string }).id, "gpt-4o");
+  });
+
+  it("answers /v1/models/{id}/capabilities from Azure's model object", async () => {
+    const response = await fetch(`${stack.url}/v1/models/gpt-4o/capabilities`, { headers });
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { id: string; capabilities: Record<string, boolean> };
+    assert.equal(body.id, "gpt-4o");
+    assert.equal(body.capabilities.chat_completion, true);
+  });
+
+  it("maps the model of a Responses request in the body, resource-scoped", async () => {
+    await (
+      await postJson(`${stack.url}/v1/responses`, { model: "gpt-3.5-turbo", input: "hi" })
+    ).text();
+    const received = lastRequest(stack.emulator);
+    assert.equal(received.path, "/openai/responses");
+    assert.equal((received.json as { model: string }).model, "gpt-35-turbo");
+  });
+});
