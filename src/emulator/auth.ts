@@ -39,3 +39,26 @@ export function isAuthorized(
   }
   return style === "v1" && isKey(token);
 }
+
+/** The subprotocol prefix browsers use to send a key, as they cannot set headers on a WebSocket. */
+export const KEY_SUBPROTOCOL_PREFIX = "openai-insecure-api-key.";
+
+/**
+ * Realtime handshakes take the key as REST requests do (`api-key`, or a bearer token by the
+ * style's rules), or, for browsers, in the subprotocol `openai-insecure-api-key.<key>` or the
+ * `api-key` query parameter. A present `api-key` header decides alone.
+ */
+export function isRealtimeAuthorized(
+  style: ApiStyle,
+  headers: IncomingHttpHeaders,
+  query: Record<string, string>,
+  subprotocols: readonly string[],
+  isKey: KeyCheck,
+): boolean {
+  if (headers["api-key"] !== undefined) return isAuthorized(style, headers, isKey);
+  const offered = subprotocols.find((p) => p.startsWith(KEY_SUBPROTOCOL_PREFIX));
+  if (offered !== undefined) return isKey(offered.slice(KEY_SUBPROTOCOL_PREFIX.length));
+  const inQuery = query["api-key"];
+  if (inQuery !== undefined) return isKey(inQuery);
+  return isAuthorized(style, headers, isKey);
+}

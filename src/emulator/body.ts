@@ -1,5 +1,10 @@
 import type { IncomingMessage } from "node:http";
-import { isMultipart, receiveMultipart } from "./multipart.ts";
+import {
+  isMultipart,
+  type MultipartOptions,
+  receiveMultipart,
+  type SavedFile,
+} from "./multipart.ts";
 import type { RecordedMultipart } from "./types.ts";
 
 /** A request body as the emulator understood it. */
@@ -12,6 +17,8 @@ export interface ReceivedBody {
   multipart?: RecordedMultipart;
   /** Why a multipart body could not be parsed. */
   multipartError?: string;
+  /** Multipart file parts written to disk, when the caller asked for them. */
+  saved?: SavedFile[];
 }
 
 function receiveBytes(req: IncomingMessage): Promise<Buffer | undefined> {
@@ -27,11 +34,19 @@ function receiveBytes(req: IncomingMessage): Promise<Buffer | undefined> {
 }
 
 /** Reads the whole body; undefined if the client went away before sending all of it. */
-export async function receiveBody(req: IncomingMessage): Promise<ReceivedBody | undefined> {
+export async function receiveBody(
+  req: IncomingMessage,
+  options: MultipartOptions = {},
+): Promise<ReceivedBody | undefined> {
   if (isMultipart(req.headers["content-type"])) {
-    const receipt = await receiveMultipart(req);
+    const receipt = await receiveMultipart(req, options);
     if (receipt === undefined) return undefined;
-    return { size: receipt.size, multipart: receipt.form, multipartError: receipt.error };
+    return {
+      size: receipt.size,
+      multipart: receipt.form,
+      multipartError: receipt.error,
+      saved: receipt.saved,
+    };
   }
   const bytes = await receiveBytes(req);
   if (bytes === undefined) return undefined;

@@ -13,6 +13,7 @@ export const DEFAULT_DEPLOYMENTS: EmulatorDeployment[] = [
   { id: "whisper", model: "whisper" },
   { id: "tts", model: "tts" },
   { id: "tts-hd", model: "tts-hd" },
+  { id: "gpt-4o-realtime-preview", model: "gpt-4o-realtime-preview" },
 ];
 
 interface ModelFamily {
@@ -39,9 +40,26 @@ export function operationsOf(model: string): readonly InferenceOp[] {
   return family?.ops ?? [];
 }
 
+/** Base models Azure can fine-tune (dated versions included). */
+const FINE_TUNABLE =
+  /^(gpt-35-turbo(-\d{4})?|gpt-4o(-mini)?(-\d{4}-\d{2}-\d{2})?|gpt-4\.1(-mini|-nano)?(-\d{4}-\d{2}-\d{2})?|babbage-002|davinci-002)$/;
+
+export function isFineTunable(model: string): boolean {
+  return FINE_TUNABLE.test(model);
+}
+
+/** A model made by a fine-tuning job of the emulated resource. */
+export interface FineTunedModel {
+  id: string;
+  base: string;
+  jobId: string;
+  createdAt: number;
+}
+
 // Fixed timestamps keep listings deterministic.
 const CREATED_AT = 1_717_200_000; // 2024-06-01
 const INFERENCE_DEPRECATION = 1_893_456_000; // 2030-01-01
+const FINE_TUNE_DEPRECATION = 1_861_920_000; // 2029-01-01
 
 /** A deployment in the authoring API's shape (authoring-2022-12-01 `Deployment`). */
 export function deploymentObject(deployment: EmulatorDeployment) {
@@ -60,6 +78,7 @@ export function deploymentObject(deployment: EmulatorDeployment) {
 /** A base model in the authoring API's shape (authoring-2024-10-21 `Model`). */
 export function modelObject(model: string) {
   const ops = operationsOf(model);
+  const fineTune = isFineTunable(model);
   return {
     id: model,
     object: "model",
@@ -69,6 +88,31 @@ export function modelObject(model: string) {
       chat_completion: ops.includes("chat/completions"),
       completion: ops.includes("completions"),
       embeddings: ops.includes("embeddings"),
+      fine_tune: fineTune,
+      inference: true,
+      scale_types: ["standard"],
+    },
+    lifecycle_status: "generally-available",
+    deprecation: fineTune
+      ? { fine_tune: FINE_TUNE_DEPRECATION, inference: INFERENCE_DEPRECATION }
+      : { inference: INFERENCE_DEPRECATION },
+  };
+}
+
+/** A fine-tuned model in the authoring API's shape: `model` is its base, `fine_tune` its job. */
+export function fineTunedModelObject(model: FineTunedModel) {
+  const ops = operationsOf(model.base);
+  return {
+    id: model.id,
+    object: "model",
+    status: "succeeded",
+    created_at: model.createdAt,
+    model: model.base,
+    fine_tune: model.jobId,
+    capabilities: {
+      chat_completion: ops.includes("chat/completions"),
+      completion: ops.includes("completions"),
+      embeddings: false,
       fine_tune: false,
       inference: true,
       scale_types: ["standard"],

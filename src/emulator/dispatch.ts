@@ -7,11 +7,19 @@ import type { IncomingHttpHeaders } from "node:http";
 import { checkApiVersion } from "./api-version.ts";
 import { isAuthorized, type KeyCheck } from "./auth.ts";
 import type { ReceivedBody } from "./body.ts";
-import { deploymentObject, modelObject, modelsOf, operationsOf } from "./catalog.ts";
+import {
+  deploymentObject,
+  type FineTunedModel,
+  fineTunedModelObject,
+  modelObject,
+  modelsOf,
+  operationsOf,
+} from "./catalog.ts";
 import { type AzureError, azureErrors } from "./errors.ts";
 import { INFERENCE_OPERATIONS, type InferenceOp } from "./operations.ts";
 import { errorReply, type Reply } from "./reply.ts";
-import { matchRoute, type Route } from "./routes.ts";
+import { MODEL_IS_DEPLOYMENT, type ResourceOp } from "./resources/routes.ts";
+import { type ApiStyle, matchRoute, type Route } from "./routes.ts";
 import type { EmulatorDeployment, RecordedMultipart } from "./types.ts";
 
 /** The emulated resource, precomputed once per emulator. */
@@ -19,6 +27,8 @@ export interface Resource {
   deployments: ReadonlyMap<string, EmulatorDeployment>;
   isKey: KeyCheck;
   listDeployments: boolean;
+  /** Models made by fine-tuning jobs of this resource, listed after the base models. */
+  fineTunedModels: () => readonly FineTunedModel[];
 }
 
 export interface ReceivedRequest {
@@ -40,7 +50,20 @@ export interface InferenceCall {
   multipart?: RecordedMultipart;
 }
 
-export type Dispatch = { kind: "reply"; reply: Reply } | { kind: "inference"; call: InferenceCall };
+/** A resource-scoped request that passed the route, key and api-version checks. */
+export interface ResourceCall {
+  op: ResourceOp;
+  style: ApiStyle;
+  params: Record<string, string>;
+  query: Record<string, string>;
+  headers: IncomingHttpHeaders;
+  body: ReceivedBody;
+}
+
+export type Dispatch =
+  | { kind: "reply"; reply: Reply }
+  | { kind: "inference"; call: InferenceCall }
+  | { kind: "resource"; call: ResourceCall };
 
 const reply = (r: Reply): Dispatch => ({ kind: "reply", reply: r });
 const ok = (body: unknown): Dispatch => reply({ kind: "json", status: 200, body });
@@ -50,8 +73,15 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The deployment a request names: its path (dated) or its body's `model` (v1). */
+/**
+ * The deployment a request names: its path (dated) or its body's `model` (v1); for resource
+ * routes whose `model` is a deployment (responses, assistants, runs), the body's `model`.
+ */
 export function deploymentName(route: Route | undefined, body: ReceivedBody): string | undefined {
+  if (route?.kind === "resource") {
+    const model = MODEL_IS_DEPLOYMENT.has(route.op) && isObject(body.json) ? body.json.model : "";
+    return typeof model === "string" && model !== "" ? model : undefined;
+  }
   if (route?.kind !== "inference") return undefined;
   if (route.style === "dated") return route.deployment;
   const model = isObject(body.json) ? body.json.model : body.multipart?.fields.model;
@@ -138,9 +168,18 @@ export function dispatch(request: ReceivedRequest, resource: Resource): Dispatch
   if (versionError !== undefined) return fail(versionError);
 
   const deployments = [...resource.deployments.values()];
+  const models = () => [
+    ...modelsOf(deployments).map(modelObject),
+    ...resource.fineTunedModels().map(fineTunedModelObject),
+  ];
   switch (route.kind) {
     case "inference":
       return dispatchInference(route, request, resource);
+    case "resource": {
+      const { op, style, params } = route;
+      const { query, headers, body } = request;
+      return { kind: "resource", call: { op, style, params, query, headers, body } };
+    }
     case "list-deployments":
       if (!resource.listDeployments) return fail(azureErrors.resourceNotFound());
       return ok({ data: deployments.map(deploymentObject), object: "list" });
@@ -152,10 +191,10 @@ export function dispatch(request: ReceivedRequest, resource: Resource): Dispatch
         : ok(deploymentObject(deployment));
     }
     case "list-models":
-      return ok({ data: modelsOf(deployments).map(modelObject), object: "list" });
-    case "get-model":
-      return modelsOf(deployments).includes(route.id)
-        ? ok(modelObject(route.id))
-        : fail(azureErrors.resourceNotFound());
+      return ok({ data: models(), object: "list" });
+    case "get-model": {
+      const model = models().find((m) => m.id === route.id);
+      return model === undefined ? fail(azureErrors.resourceNotFound()) : ok(model);
+    }
   }
 }

@@ -19,6 +19,13 @@ function invalidRequest(message: string, param: string | null = null): AzureErro
   };
 }
 
+/** The authoring API's error shape (files, uploads, fine-tuning, batches): `code` from its enum. */
+function authoring(status: number, code: string, message: string, target?: string): AzureError {
+  const error: Record<string, unknown> = { code, message };
+  if (target !== undefined) error.target = target;
+  return { status, body: { error } };
+}
+
 export const azureErrors = {
   resourceNotFound: () => codeAndMessage(404, "404", "Resource not found"),
 
@@ -63,6 +70,38 @@ export const azureErrors = {
     };
     return error;
   },
+
+  /** Authoring API: no such file, upload, fine-tuning job or batch. */
+  notFound: (message: string) => authoring(404, "notFound", message),
+
+  /** Authoring API: a field of the request is wrong. */
+  invalidPayload: (message: string, target?: string) =>
+    authoring(400, "invalidPayload", message, target),
+
+  /** Authoring API: the object is not in a state that allows the operation. */
+  unexpectedEntityState: (message: string) => authoring(409, "unexpectedEntityState", message),
+
+  /** Assistants, threads, vector stores, responses: OpenAI's not-found shape. */
+  objectNotFound: (message: string): AzureError => ({
+    status: 404,
+    body: { error: { message, type: "invalid_request_error", param: null, code: null } },
+  }),
+
+  /**
+   * Assistants and runs name a deployment in `model`; Azure refuses an unknown one with a 400
+   * (not the 404 DeploymentNotFound of inference routes).
+   */
+  modelNotFound: (name: string): AzureError => ({
+    status: 400,
+    body: {
+      error: {
+        message: `The requested model '${name}' was not found: 'model' must be the name of a deployment of this resource.`,
+        type: "invalid_request_error",
+        param: "model",
+        code: "model_not_found",
+      },
+    },
+  }),
 
   internalServerError: () =>
     codeAndMessage(

@@ -1,5 +1,7 @@
 import { once } from "node:events";
+import { createReadStream } from "node:fs";
 import type { ServerResponse } from "node:http";
+import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AzureError } from "./errors.ts";
 
@@ -10,7 +12,11 @@ export type Reply =
   /** Server-sent events, each already formatted (`data: …\n\n`), written one by one. */
   | { kind: "sse"; events: string[] }
   /** A binary body written in chunks, like Azure's chunked audio. */
-  | { kind: "binary"; contentType: string; chunks: Buffer[] };
+  | { kind: "binary"; contentType: string; chunks: Buffer[] }
+  /** A status without a body (e.g. 204). */
+  | { kind: "empty"; status: number }
+  /** A file on disk, streamed back as it is read. */
+  | { kind: "file"; path: string; size: number; contentType: string };
 
 export function errorReply(error: AzureError): Reply {
   return { kind: "json", status: error.status, body: error.body, headers: error.headers };
@@ -35,8 +41,10 @@ interface WirePlan {
 /** How many chunks reset-mid-stream lets through before cutting the connection. */
 const CHUNKS_BEFORE_CUT = 3;
 
-function wirePlan(reply: Reply, cutting: boolean): WirePlan {
+function wirePlan(reply: Exclude<Reply, { kind: "file" }>, cutting: boolean): WirePlan {
   switch (reply.kind) {
+    case "empty":
+      return { status: reply.status, headers: {}, chunks: [], paced: false };
     case "json":
     case "text": {
       const isJson = reply.kind === "json";
@@ -92,6 +100,7 @@ export async function sendReply(
   options: SendOptions,
 ): Promise<void> {
   const { signal, cut } = options;
+  if (reply.kind === "file") return sendFile(res, reply, signal);
   const plan = wirePlan(reply, cut !== undefined);
   const cutAt =
     cut === undefined
@@ -123,4 +132,17 @@ export async function sendReply(
     }
   }
   res.end();
+}
+
+async function sendFile(
+  res: ServerResponse,
+  reply: Extract<Reply, { kind: "file" }>,
+  signal: AbortSignal,
+): Promise<void> {
+  if (signal.aborted) return;
+  res.writeHead(200, { "content-type": reply.contentType, "content-length": String(reply.size) });
+  // Backpressure comes with the pipeline; the client leaving aborts the read.
+  await pipeline(createReadStream(reply.path), res, { signal }).catch(() => {
+    if (!res.destroyed) res.destroy();
+  });
 }

@@ -1,4 +1,5 @@
 import { type InferenceOp, isInferenceOp } from "./operations.ts";
+import { matchResourceRoute, type ResourceOp } from "./resources/routes.ts";
 import type { RequestStyle } from "./types.ts";
 
 export type ApiStyle = Exclude<RequestStyle, "other">;
@@ -10,7 +11,9 @@ export type Route =
   | { kind: "list-deployments"; style: "dated" }
   | { kind: "get-deployment"; style: "dated"; id: string }
   | { kind: "list-models"; style: ApiStyle }
-  | { kind: "get-model"; style: ApiStyle; id: string };
+  | { kind: "get-model"; style: ApiStyle; id: string }
+  /** Files, uploads, fine-tuning, batches, responses, assistants, threads, vector stores. */
+  | { kind: "resource"; style: ApiStyle; op: ResourceOp; params: Record<string, string> };
 
 /** The style a path belongs to, for recording; independent of whether the route exists. */
 export function requestStyle(path: string): RequestStyle {
@@ -43,9 +46,9 @@ export function matchRoute(method: string, path: string): Route | undefined {
       return id === undefined ? undefined : { kind: "get-model", style: "v1", id };
     }
     const op = segments.slice(1).join("/");
-    return method === "POST" && isInferenceOp(op)
-      ? { kind: "inference", style: "v1", op }
-      : undefined;
+    if (method === "POST" && isInferenceOp(op)) return { kind: "inference", style: "v1", op };
+    const resource = matchResourceRoute(method, segments.slice(1));
+    return resource === undefined ? undefined : { kind: "resource", style: "v1", ...resource };
   }
 
   if (first === "deployments") {
@@ -70,5 +73,6 @@ export function matchRoute(method: string, path: string): Route | undefined {
     return id === undefined ? undefined : { kind: "get-model", style: "dated", id };
   }
 
-  return undefined;
+  const resource = matchResourceRoute(method, segments);
+  return resource === undefined ? undefined : { kind: "resource", style: "dated", ...resource };
 }

@@ -5,12 +5,21 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { keyCheck } from "./auth.ts";
 import { receiveBody } from "./body.ts";
 import { DEFAULT_DEPLOYMENTS } from "./catalog.ts";
-import { deploymentName, dispatch, type InferenceCall, type Resource } from "./dispatch.ts";
+import { deploymentName, dispatch, type Resource, type ResourceCall } from "./dispatch.ts";
 import { azureErrors } from "./errors.ts";
 import { type ActiveFault, FaultQueue, faultFromHeaders, integerHeader } from "./faults.ts";
 import { answerInference } from "./handlers.ts";
 import { INFERENCE_OPERATIONS } from "./operations.ts";
+import { RealtimeServer } from "./realtime.ts";
 import { errorReply, type Reply, sendReply } from "./reply.ts";
+import {
+  answerResource,
+  emptyState,
+  FileStore,
+  KEEPS_FILE_FIELD,
+  Lifecycles,
+  type ResourceEnv,
+} from "./resources/index.ts";
 import { matchRoute, requestStyle } from "./routes.ts";
 import type { Emulator, EmulatorOptions, RecordedRequest } from "./types.ts";
 
@@ -21,6 +30,7 @@ const DEFAULTS = {
   deployments: DEFAULT_DEPLOYMENTS,
   chunkDelayMs: 5,
   listDeployments: true,
+  jobDurationMs: 100,
 } satisfies Required<EmulatorOptions>;
 
 // Azure reports what is left of the deployment's quota; the emulator never runs out.
@@ -30,12 +40,17 @@ const RATE_LIMIT_HEADERS = {
 };
 
 function validate(settings: Required<EmulatorOptions>): void {
-  const { port, chunkDelayMs, deployments } = settings;
+  const { port, chunkDelayMs, deployments, jobDurationMs } = settings;
   if (!(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
     throw new TypeError(`Emulator port must be an integer from 0 to 65535, got ${port}`);
   }
   if (!(Number.isFinite(chunkDelayMs) && chunkDelayMs >= 0)) {
     throw new TypeError(`Emulator chunkDelayMs must be a non-negative number, got ${chunkDelayMs}`);
+  }
+  if (!(Number.isFinite(jobDurationMs) && jobDurationMs >= 0)) {
+    throw new TypeError(
+      `Emulator jobDurationMs must be a non-negative number, got ${jobDurationMs}`,
+    );
   }
   const ids = new Set<string>();
   for (const { id, model } of deployments) {
@@ -94,17 +109,36 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
   validate(settings);
 
+  const newId = () => randomUUID().replaceAll("-", "");
+  const state = emptyState();
   const resource: Resource = {
     deployments: new Map(settings.deployments.map((d) => [d.id, { ...d }])),
     isKey: keyCheck(settings.apiKeys),
     listDeployments: settings.listDeployments,
+    fineTunedModels: () => state.fineTunedModels,
+  };
+  const env: ResourceEnv = {
+    state,
+    files: new FileStore(),
+    lifecycles: new Lifecycles(),
+    deployments: resource.deployments,
+    jobDurationMs: settings.jobDurationMs,
+    newId,
   };
   const faults = new FaultQueue();
   const requests: RecordedRequest[] = [];
+  const realtime = new RealtimeServer({
+    deployments: resource.deployments,
+    isKey: resource.isKey,
+    chunkDelayMs: settings.chunkDelayMs,
+    record: (request) => requests.push(request),
+  });
   let closing = false;
 
-  async function runInference(
-    call: InferenceCall,
+  /** What a deployment does with a request: injected or header faults first, then `produce`. */
+  async function runModel(
+    model: { deployment: string; operationId: string; apiVersion: string },
+    produce: (forcedWords: number | undefined) => Reply,
     req: IncomingMessage,
     res: ServerResponse,
     exchange: Exchange,
@@ -120,16 +154,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const headerError = requested.error ?? chunkDelay.error ?? words.error;
     if (headerError !== undefined) return send(errorReply(azureErrors.badRequest(headerError)));
 
-    const fault: ActiveFault | undefined = requested.fault ?? faults.take(call.deployment.id);
+    const fault: ActiveFault | undefined = requested.fault ?? faults.take(model.deployment);
     switch (fault?.kind) {
-      case "429": {
-        const { azureOperationId } = INFERENCE_OPERATIONS[call.op];
+      case "429":
         return send(
           errorReply(
-            azureErrors.rateLimited(azureOperationId, call.apiVersion, fault.retryAfterMs),
+            azureErrors.rateLimited(model.operationId, model.apiVersion, fault.retryAfterMs),
           ),
         );
-      }
       case "500":
         return send(errorReply(azureErrors.internalServerError()));
       case "content-filter":
@@ -143,12 +175,32 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         if (exchange.signal.aborted) return;
         break;
     }
-    const reply = answerInference(call, {
-      forcedWords: words.value,
-      now: Math.floor(Date.now() / 1000),
-      newId: () => randomUUID().replaceAll("-", ""),
-    });
+    const reply = produce(words.value);
     await send(reply, fault?.kind === "reset-mid-stream" ? exchange.cut : undefined);
+  }
+
+  async function runResource(
+    call: ResourceCall,
+    req: IncomingMessage,
+    res: ServerResponse,
+    exchange: Exchange,
+  ): Promise<void> {
+    const send = (reply: Reply) =>
+      sendReply(res, reply, { chunkDelayMs: settings.chunkDelayMs, signal: exchange.signal });
+    const words = integerHeader(req.headers, "x-emulator-words");
+    if (words.error !== undefined) return send(errorReply(azureErrors.badRequest(words.error)));
+    const answer = await answerResource(call, {
+      ...env,
+      now: Date.now(),
+      forcedWords: words.value,
+    });
+    if (answer.kind !== "model-call") return send(answer);
+    const model = {
+      deployment: answer.deployment.id,
+      operationId: answer.operationId,
+      apiVersion: call.query["api-version"] ?? "v1",
+    };
+    await runModel(model, () => answer.answer(), req, res, exchange);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -162,7 +214,38 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const url = new URL(`http://emulator.invalid${target}`);
     const method = req.method ?? "GET";
     const query = Object.fromEntries(url.searchParams);
-    const body = await receiveBody(req);
+    const route = matchRoute(method, url.pathname);
+    // Files and upload parts go to disk as they stream in; any the request does not keep
+    // (refused, or the client left) are removed once it is answered.
+    const keepField = route?.kind === "resource" ? KEEPS_FILE_FIELD[route.op] : undefined;
+    const written: string[] = [];
+    if (keepField !== undefined) await env.files.ready();
+    const saveFile = (field: string) => {
+      if (field !== keepField) return undefined;
+      const path = env.files.allocate();
+      written.push(path);
+      return path;
+    };
+    try {
+      await receiveAndAnswer(req, res, { method, url, query, route, saveFile });
+    } finally {
+      if (written.length > 0) await env.files.discardUnkept(written);
+    }
+  }
+
+  async function receiveAndAnswer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    request: {
+      method: string;
+      url: URL;
+      query: Record<string, string>;
+      route: ReturnType<typeof matchRoute>;
+      saveFile: (field: string) => string | undefined;
+    },
+  ): Promise<void> {
+    const { method, url, query, route } = request;
+    const body = await receiveBody(req, { saveFile: request.saveFile });
     if (body === undefined) return; // The client left before sending its whole body.
 
     const record: RecordedRequest = {
@@ -171,7 +254,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       query,
       headers: req.headers,
       style: requestStyle(url.pathname),
-      deployment: deploymentName(matchRoute(method, url.pathname), body),
+      deployment: deploymentName(route, body),
       json: body.json,
       multipart: body.multipart,
       bodySize: body.size,
@@ -191,7 +274,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       });
       return;
     }
-    await runInference(decision.call, req, res, exchange);
+    if (decision.kind === "resource") {
+      await runResource(decision.call, req, res, exchange);
+      return;
+    }
+    const { call } = decision;
+    const model = {
+      deployment: call.deployment.id,
+      operationId: INFERENCE_OPERATIONS[call.op].azureOperationId,
+      apiVersion: call.apiVersion,
+    };
+    const produce = (forcedWords: number | undefined) =>
+      answerInference(call, { forcedWords, now: Math.floor(Date.now() / 1000), newId });
+    await runModel(model, produce, req, res, exchange);
   }
 
   const server = createServer({ noDelay: true }, (req, res) => {
@@ -206,6 +301,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     });
   });
+
+  server.on("upgrade", (req, socket, head) => realtime.handleUpgrade(req, socket, head));
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -222,14 +319,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     url: `http://${host}:${port}`,
     port,
     requests,
+    realtime: realtime.state,
     injectFault: (fault) => faults.add(fault),
     clearFaults: () => faults.clear(),
     close: () => {
       closed ??= new Promise<void>((resolve, reject) => {
         closing = true;
+        realtime.closeAll();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      });
+      }).finally(() => env.files.close());
       return closed;
     },
   };

@@ -22,6 +22,12 @@ export interface EmulatorOptions {
    * where listing was retired (api-versions after 2023-03-15-preview).
    */
   listDeployments?: boolean;
+  /**
+   * How long asynchronous objects take to reach their final status on their own, in ms: assistant
+   * runs, background responses, fine-tuning jobs, batches, vector-store files. Each retrieve of
+   * one object also moves it one status on. Default 100; 0 finishes them at once.
+   */
+  jobDurationMs?: number;
 }
 
 export type RequestStyle = "dated" | "v1" | "other";
@@ -55,6 +61,8 @@ export interface RecordedRequest {
   bodySize: number;
   /** True if the client went away before the answer was complete. */
   aborted: boolean;
+  /** WebSocket handshakes only (realtime): the subprotocols the client offered, in order. */
+  subprotocols?: string[];
 }
 
 export type FaultKind =
@@ -78,15 +86,59 @@ export interface Fault {
   delayMs?: number;
 }
 
+/** How one realtime WebSocket connection ended, as the emulator saw it. */
+export interface RealtimeClose {
+  /** The close code received (1005 when the peer sent none, 1006 when the connection dropped). */
+  code: number;
+  reason: string;
+  /** Who closed first: the client, or the emulator (an `emulator.close` event, or shutdown). */
+  initiator: "client" | "emulator";
+}
+
+/** One accepted realtime connection. */
+export interface RealtimeConnection {
+  /** The session id announced in `session.created`. */
+  sessionId: string;
+  style: "dated" | "v1";
+  deployment: string;
+  /** The subprotocol the emulator selected ("realtime"), if the client offered any. */
+  protocol?: string;
+  /** Client events in arrival order: parsed JSON, or the text of a frame that was not JSON. */
+  received: unknown[];
+  /** Server events in send order. */
+  sent: unknown[];
+  /** Set once the connection has closed. */
+  closed?: RealtimeClose;
+}
+
+/** What the emulator saw on its realtime WebSockets. */
+export interface EmulatorRealtime {
+  /** Accepted handshakes so far (refused handshakes are only in `requests`). */
+  readonly connections: number;
+  /** Connections open right now. */
+  readonly open: number;
+  /** Client events of every connection, in arrival order. */
+  readonly received: unknown[];
+  /** Closes of finished connections, in the order they happened. */
+  readonly closed: RealtimeClose[];
+  /** Every accepted connection, in handshake order. */
+  readonly sessions: readonly RealtimeConnection[];
+}
+
 export interface Emulator {
   /** Base URL without a trailing slash, e.g. "http://127.0.0.1:43210". */
   url: string;
   port: number;
   /** Every request received, in order (pushed once its body is fully read). */
   requests: RecordedRequest[];
+  /** Realtime WebSocket connections and the events that crossed them. */
+  realtime: EmulatorRealtime;
   /** Queues a fault for the next matching inference request(s). */
   injectFault(f: Fault): void;
   clearFaults(): void;
-  /** Closes the server and destroys open sockets, hung requests included. */
+  /**
+   * Closes the server, destroys open sockets (hung requests and WebSockets included) and removes
+   * the uploaded files' temporary directory.
+   */
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { checkApiVersion } from "../../src/emulator/api-version.ts";
 import { isAuthorized, keyCheck } from "../../src/emulator/auth.ts";
 import { operationsOf } from "../../src/emulator/catalog.ts";
+import { Lifecycle } from "../../src/emulator/resources/lifecycle.ts";
 import { matchRoute, requestStyle } from "../../src/emulator/routes.ts";
 
 describe("emulator routes", () => {
@@ -48,6 +49,30 @@ describe("emulator routes", () => {
     ] as const) {
       assert.equal(matchRoute(method, path), undefined, `${method} ${path}`);
     }
+  });
+
+  it("matches resource routes in both styles, literal segments before parameters", () => {
+    assert.deepEqual(matchRoute("POST", "/openai/threads/runs"), {
+      kind: "resource",
+      style: "dated",
+      op: "runs.createThreadAndRun",
+      params: {},
+    });
+    assert.deepEqual(matchRoute("POST", "/openai/v1/threads/thread_1"), {
+      kind: "resource",
+      style: "v1",
+      op: "threads.modify",
+      params: { thread_id: "thread_1" },
+    });
+    assert.deepEqual(matchRoute("GET", "/openai/files/file%2Dabc/content"), {
+      kind: "resource",
+      style: "dated",
+      op: "files.content",
+      params: { file_id: "file-abc" },
+    });
+    assert.equal(matchRoute("PUT", "/openai/files"), undefined);
+    assert.equal(matchRoute("GET", "/openai/files/"), undefined);
+    assert.equal(matchRoute("GET", "/openai/v1/containers"), undefined);
   });
 
   it("tells the request style from the path", () => {
@@ -112,5 +137,37 @@ describe("emulator model capabilities", () => {
     assert.deepEqual(operationsOf("whisper"), ["audio/transcriptions", "audio/translations"]);
     assert.deepEqual(operationsOf("tts-hd"), ["audio/speech"]);
     assert.deepEqual(operationsOf("my-custom-model"), ["chat/completions"]);
+  });
+});
+
+describe("emulator lifecycles", () => {
+  it("moves one step per retrieve and all steps within the duration", () => {
+    const entered: string[] = [];
+    const lifecycle = new Lifecycle(["queued", "in_progress", "completed"], 0, 100, (s) => {
+      entered.push(s);
+    });
+    lifecycle.tick(49);
+    assert.equal(lifecycle.status, "queued");
+    lifecycle.poke(49);
+    assert.equal(lifecycle.status, "in_progress");
+    lifecycle.tick(99);
+    assert.equal(lifecycle.status, "in_progress");
+    lifecycle.tick(100);
+    assert.equal(lifecycle.status, "completed");
+    assert.equal(lifecycle.settled, true);
+    assert.deepEqual(entered, ["in_progress", "completed"]);
+  });
+
+  it("stays put when frozen and starts over on restart", () => {
+    const lifecycle = new Lifecycle<string>(["pending", "running", "succeeded"], 0, 100);
+    lifecycle.poke(0);
+    lifecycle.freeze();
+    lifecycle.tick(1000);
+    assert.equal(lifecycle.status, "running");
+    lifecycle.restart(["paused"], 1000);
+    assert.equal(lifecycle.status, "paused");
+    lifecycle.restart(["running", "succeeded"], 1000);
+    lifecycle.tick(1100);
+    assert.equal(lifecycle.status, "succeeded");
   });
 });
