@@ -53,9 +53,16 @@ async function main(): Promise<void> {
   try {
     proxy = await startProxy(config, { logger, env });
   } catch (error) {
+    await emulator?.close();
     if (error instanceof TopologyError) {
       process.stderr.write(`azure-oai-proxy: ${error.message}\n`);
-      await emulator?.close();
+      process.exit(1);
+    }
+    const code = (error as { code?: string }).code;
+    if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
+      process.stderr.write(
+        `azure-oai-proxy: cannot listen on ${config.host}:${config.port} (${code}); set AZURE_OPENAI_PROXY_ADDRESS to a free address\n`,
+      );
       process.exit(1);
     }
     throw error;
@@ -84,8 +91,8 @@ async function main(): Promise<void> {
     await proxy.close();
     await emulator?.close();
     logger.info("stopped");
-    logger.flush?.();
-    process.exit(0);
+    // Logs are written asynchronously: let the last lines out before exiting.
+    logger.flush(() => process.exit(0));
   };
   process.on("SIGHUP", () => void proxy.reload());
   process.once("SIGTERM", () => void stop("SIGTERM"));

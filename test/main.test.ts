@@ -73,3 +73,28 @@ describe("npm start", () => {
     assert.equal(code, 0);
   });
 });
+
+describe("npm start, when the port is taken", () => {
+  it("says which address is taken and exits 1", async () => {
+    const { createServer } = await import("node:net");
+    const blocker = createServer().listen(0, "127.0.0.1");
+    await once(blocker, "listening");
+    const { port } = blocker.address() as { port: number };
+    try {
+      const run = promisify(execFile)(process.execPath, [MAIN], {
+        env: { ...baseEnv, AZURE_OPENAI_PROXY_ADDRESS: `127.0.0.1:${port}` },
+        cwd: "/tmp",
+      });
+      await assert.rejects(run, (error: { code: number; stderr: string }) => {
+        assert.equal(error.code, 1);
+        assert.match(
+          error.stderr,
+          new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`),
+        );
+        return true;
+      });
+    } finally {
+      blocker.close();
+    }
+  });
+});

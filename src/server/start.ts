@@ -73,7 +73,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       censor: "[redacted]",
     },
   };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  // Asynchronous writes: a slow stdout (a full pipe, a busy log shipper) must not stall requests.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
 export interface StartOptions {
