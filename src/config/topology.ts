@@ -1,5 +1,4 @@
 import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
 import { DATED_API_VERSION, DEFAULT_API_VERSION } from "../azure/api-versions.ts";
 import { isSafeModelName } from "../routing/resolve-deployment.ts";
 import type { AzureApiStyle, AzureConfig } from "./config.ts";
@@ -91,17 +90,19 @@ export async function loadTopologyFile(
   } catch (error) {
     throw new TopologyError(path, [`cannot read the file: ${(error as Error).message}`]);
   }
-  return parseTopology(text, path, azure, env);
+  return await parseTopology(text, path, azure, env);
 }
 
 /** Validates the YAML text of a configuration file. */
-export function parseTopology(
+export async function parseTopology(
   text: string,
   source: string,
   azure: AzureConfig,
   env: Readonly<Record<string, string | undefined>>,
-): Topology {
+): Promise<Topology> {
   const problems: string[] = [];
+  // Loaded on demand: env-only configuration, the common case, never needs a YAML parser.
+  const { parse: parseYaml } = await import("yaml");
   let document: unknown;
   try {
     document = parseYaml(text);

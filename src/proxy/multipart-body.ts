@@ -3,7 +3,7 @@ import { type FileHandle, open, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import busboy from "busboy";
+import type busboy from "busboy";
 import { bodyTooLarge, invalidMultipart } from "../openai/errors.ts";
 
 /** Bytes of the upload kept in memory while waiting for the `model` field; the rest goes to a temp file. */
@@ -46,8 +46,9 @@ export async function holdUntilModel(
   readAhead = 0,
 ): Promise<HeldUpload> {
   let parser: busboy.Busboy;
+  const createParser = await loadBusboy();
   try {
-    parser = busboy({
+    parser = createParser({
       headers: { "content-type": contentType },
       limits: { fieldSize: 64 * 1024, fields: 1000, parts: 10_000 },
     });
@@ -115,6 +116,13 @@ export async function holdUntilModel(
     },
     discard: () => spool.dispose(),
   };
+}
+
+let busboyModule: Promise<typeof busboy> | undefined;
+/** Loaded on first upload: most deployments never see one. */
+function loadBusboy(): Promise<typeof busboy> {
+  busboyModule ??= import("busboy").then((m) => m.default);
+  return busboyModule;
 }
 
 function boundaryOf(contentType: string): string | undefined {

@@ -1,5 +1,4 @@
-import { once } from "node:events";
-import type { IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import type { FastifyReply } from "fastify";
 import { upstreamTimeout } from "../openai/errors.ts";
 import type { StreamAdapter } from "../openai/operations.ts";
@@ -88,9 +87,7 @@ export async function relayAnswer(
 
   const write = async (chunk: Buffer): Promise<void> => {
     const out = filter ? filter.push(chunk) : chunk;
-    if (out !== undefined && !res.write(out)) {
-      await Promise.race([once(res, "drain"), once(res, "close")]);
-    }
+    if (out !== undefined && !res.write(out)) await drainedOrClosed(res);
   };
   try {
     if (outcome.first !== undefined) await write(outcome.first);
@@ -118,4 +115,17 @@ export async function relayAnswer(
     if (isSse) res.end(sseErrorEvent(failure.toBody()));
     else res.destroy();
   }
+}
+
+/** Waits until the client has taken what was written, or has gone; leaves no listener behind. */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }

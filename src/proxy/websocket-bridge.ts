@@ -16,7 +16,24 @@ export interface BridgeResult {
  * behind, the other side's socket is paused until the queue drains (backpressure). Either side
  * closing closes the other with the same code and reason.
  */
-export function bridgeWebSockets(client: WebSocket, azure: WebSocket): Promise<BridgeResult> {
+export interface EarlyEvents {
+  /** What Azure sent before the bridge was up, in order. */
+  readonly messages: readonly { data: RawData; isBinary: boolean }[];
+  /** Azure's close, if it closed that early. */
+  readonly closed: { code: number; reason: Buffer } | undefined;
+}
+
+export function bridgeWebSockets(
+  client: WebSocket,
+  azure: WebSocket,
+  early: EarlyEvents = { messages: [], closed: undefined },
+): Promise<BridgeResult> {
+  for (const { data, isBinary } of early.messages) client.send(data, { binary: isBinary });
+  if (early.closed) {
+    const { code, reason } = early.closed;
+    closeWith(client, code, reason);
+    return Promise.resolve({ closedBy: "azure", code, reason: reason.toString("utf8") });
+  }
   return new Promise((resolve) => {
     let result: BridgeResult | undefined;
     const finish = (closedBy: BridgeResult["closedBy"], code: number, reason: Buffer) => {

@@ -5,7 +5,7 @@ import {
   STATUS_CODES,
 } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocket, WebSocketServer } from "ws";
+import type { RawData, WebSocket } from "ws";
 import { upstreamCredential } from "../azure/credentials.ts";
 import { buildAzureUrl } from "../azure/request.ts";
 import {
@@ -19,7 +19,7 @@ import {
 import type { Operation } from "../openai/operations.ts";
 import { translateAzureError } from "../proxy/azure-errors.ts";
 import { upstreamFailure } from "../proxy/upstream.ts";
-import { bridgeWebSockets } from "../proxy/websocket-bridge.ts";
+import { bridgeWebSockets, type EarlyEvents } from "../proxy/websocket-bridge.ts";
 import type { AppContext } from "./context.ts";
 import { poolFor } from "./proxy-route.ts";
 
@@ -93,11 +93,15 @@ export function attachRealtime(
       if (typeof value === "string") headers[name] = value;
     }
 
-    const azure = new WebSocket(upstreamUrl, protocols, {
+    const { WebSocket, WebSocketServer } = await loadWs();
+    const azure: WebSocket = new WebSocket(upstreamUrl, protocols, {
       headers,
       perMessageDeflate: false,
       handshakeTimeout: ctx.config.timeouts.connectMs + ctx.config.timeouts.responseMs,
     });
+    // Azure speaks first (session.created), possibly before the client's handshake is done:
+    // hold what it says until the bridge is up.
+    const early = holdEarlyEvents(azure);
     const clientGone = () => azure.terminate();
     socket.once("close", clientGone);
     await new Promise<void>((resolve, reject) => {
@@ -133,7 +137,7 @@ export function attachRealtime(
     wss.handleUpgrade(request, socket, head, (client) => {
       const session = { client, azure };
       sessions.add(session);
-      bridgeWebSockets(client, azure).then((result) => {
+      bridgeWebSockets(client, azure, early.release()).then((result) => {
         sessions.delete(session);
         ctx.logger.info(
           {
@@ -164,6 +168,32 @@ export function attachRealtime(
       return sessions.size;
     },
   };
+}
+
+/** Messages and a close that arrive from Azure before the bridge starts. */
+function holdEarlyEvents(azure: WebSocket) {
+  const messages: { data: RawData; isBinary: boolean }[] = [];
+  let closed: { code: number; reason: Buffer } | undefined;
+  const onMessage = (data: RawData, isBinary: boolean) => messages.push({ data, isBinary });
+  const onClose = (code: number, reason: Buffer) => {
+    closed = { code, reason };
+  };
+  azure.on("message", onMessage);
+  azure.on("close", onClose);
+  return {
+    release(): EarlyEvents {
+      azure.off("message", onMessage);
+      azure.off("close", onClose);
+      return { messages, closed };
+    },
+  };
+}
+
+let wsModule: Promise<typeof import("ws")> | undefined;
+/** Loaded on the first realtime session: most deployments never open one. */
+function loadWs(): Promise<typeof import("ws")> {
+  wsModule ??= import("ws");
+  return wsModule;
 }
 
 /** The key from an `openai-insecure-api-key.<key>` subprotocol, as an api-key header. */

@@ -32,9 +32,9 @@ models:
 `;
 const keys = { AZURE_EASTUS_KEY: "k-east", AZURE_SWEDEN_KEY: "k: #sweden" };
 
-function problemsOf(text: string, env: Record<string, string> = keys): string[] {
+async function problemsOf(text: string, env: Record<string, string> = keys): Promise<string[]> {
   try {
-    parseTopology(text, "proxy.yaml", noEnvResource, env);
+    await parseTopology(text, "proxy.yaml", noEnvResource, env);
   } catch (error) {
     assert.ok(error instanceof TopologyError);
     return [...error.problems];
@@ -43,8 +43,8 @@ function problemsOf(text: string, env: Record<string, string> = keys): string[] 
 }
 
 describe("parseTopology", () => {
-  it("reads the documented example, replacing ${VAR} inside values", () => {
-    const topology = parseTopology(example, "proxy.yaml", noEnvResource, keys);
+  it("reads the documented example, replacing ${VAR} inside values", async () => {
+    const topology = await parseTopology(example, "proxy.yaml", noEnvResource, keys);
     const eastus = topology.resources.get("eastus");
     assert.equal(eastus?.endpoint, "https://my-eastus.openai.azure.com");
     assert.equal(eastus?.apiKey, "k-east");
@@ -70,8 +70,8 @@ describe("parseTopology", () => {
     );
   });
 
-  it("names the path of a bad field", () => {
-    const problems = problemsOf(
+  it("names the path of a bad field", async () => {
+    const problems = await problemsOf(
       example.replace(
         "resource: sweden, deployment: gpt-4o,",
         "resource: swedn, deployment: gpt-4o,",
@@ -82,8 +82,8 @@ describe("parseTopology", () => {
     ]);
   });
 
-  it("reports every problem at once", () => {
-    const problems = problemsOf(`
+  it("reports every problem at once", async () => {
+    const problems = await problemsOf(`
 resources:
   a: { endpoint: ftp://x }
   b: { apiKey: x }
@@ -111,24 +111,24 @@ models:
     }
   });
 
-  it("names a missing environment variable", () => {
-    const problems = problemsOf(example, { AZURE_EASTUS_KEY: "x" });
+  it("names a missing environment variable", async () => {
+    const problems = await problemsOf(example, { AZURE_EASTUS_KEY: "x" });
     assert.deepEqual(problems, [
       "${AZURE_SWEDEN_KEY}: the environment variable AZURE_SWEDEN_KEY is not set",
     ]);
   });
 
-  it("refuses YAML that does not parse", () => {
-    assert.match(problemsOf("resources: [")[0] ?? "", /not valid YAML/);
+  it("refuses YAML that does not parse", async () => {
+    assert.match((await problemsOf("resources: ["))[0] ?? "", /not valid YAML/);
   });
 
-  it("keeps the environment's resource as 'default' and falls back to it without file resources", () => {
+  it("keeps the environment's resource as 'default' and falls back to it without file resources", async () => {
     const env: AzureConfig = {
       ...noEnvResource,
       endpoint: "https://env.openai.azure.com",
       apiKey: "k",
     };
-    const topology = parseTopology(
+    const topology = await parseTopology(
       "models:\n  gpt-4o:\n    targets: [{ resource: default, deployment: d }]\n",
       "proxy.yaml",
       env,
@@ -138,8 +138,8 @@ models:
     assert.equal(topology.models.get("gpt-4o")?.targets[0]?.resource, "default");
   });
 
-  it("needs server-held keys on every resource when clients present proxy keys", () => {
-    const topology = parseTopology(
+  it("needs server-held keys on every resource when clients present proxy keys", async () => {
+    const topology = await parseTopology(
       "resources:\n  a: { endpoint: https://a.openai.azure.com }\n",
       "proxy.yaml",
       noEnvResource,

@@ -3,7 +3,7 @@
  * the two Azure API styles, a client factory, and checks on what the emulator received.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createCipheriv, createHash } from "node:crypto";
 import OpenAI, { APIError } from "openai";
 import { DEFAULT_API_VERSION } from "../../src/azure/api-versions.ts";
 import type { RecordedRequest } from "../../src/emulator/index.ts";
@@ -105,4 +105,66 @@ export async function sdkError(call: () => Promise<unknown>): Promise<APIError> 
     return error;
   }
   assert.fail("the call succeeded but should have failed");
+}
+
+// ---- resource-scoped routes (files, fine-tuning, batches, responses, assistants, …) ----
+
+/** The Azure path of a resource-scoped route: `/openai/{path}` (dated) or `/openai/v1/{path}`. */
+export function resourcePath(style: AzureStyle, path: string): string {
+  return style === "dated" ? `/openai/${path}` : `/openai/v1/${path}`;
+}
+
+/** The last request the emulator received with this method and path (query left out). */
+export function receivedAt(stack: Stack, method: string, path: string): RecordedRequest {
+  const found = stack.emulator.requests.findLast((r) => r.method === method && r.path === path);
+  if (found === undefined) throw new Error(`the emulator received no ${method} ${path}`);
+  return found;
+}
+
+/**
+ * Checks the last `method` request to a resource-scoped route, `path` below `/openai/` (dated) or
+ * `/openai/v1/`: no deployment in the path, the api-version (dated) or none (v1), and the key in
+ * `api-key`, never as Bearer in the dated style. Returns the request for further checks.
+ */
+export function assertResourceUpstream(
+  stack: Stack,
+  style: AzureStyle,
+  method: string,
+  path: string,
+): RecordedRequest {
+  const request = receivedAt(stack, method, resourcePath(style, path));
+  assert.equal(request.style, style);
+  assert.equal(request.headers["api-key"], EMULATOR_KEY, "the key travels in api-key");
+  if (style === "dated") {
+    assert.equal(request.query["api-version"], DEFAULT_API_VERSION);
+    assert.equal(request.headers.authorization, undefined, "never sent as Bearer");
+  } else {
+    assert.equal(request.query["api-version"], undefined, "v1 takes no api-version");
+  }
+  return request;
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => T | undefined,
+  what: string,
+  timeoutMs = 3000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/**
+ * Deterministic, non-repeating bytes for large uploads: an AES-256-CTR keystream keyed by `seed`.
+ * Hundreds of MB per second, where {@link testBytes} hashes block by block.
+ */
+export function bulkBytes(size: number, seed = "bulk"): Buffer {
+  const key = createHash("sha256").update(seed).digest();
+  const cipher = createCipheriv("aes-256-ctr", key, Buffer.alloc(16));
+  return Buffer.concat([cipher.update(Buffer.alloc(size)), cipher.final()]);
 }
