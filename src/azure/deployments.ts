@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { Agent } from "undici";
 import {
   type DeploymentIndex,
@@ -133,8 +132,12 @@ export class DeploymentDirectory {
   }
 }
 
+/**
+ * The credential itself keys the cache: the process holds it for the request anyway, and a hash
+ * per request cost more than the rest of the lookup (profiled).
+ */
 function cacheKey(credential: UpstreamCredential): string {
-  return createHash("sha256").update(credential.value).digest("base64url");
+  return credential.value;
 }
 
 function parseListing(body: unknown): ListedDeployment[] {

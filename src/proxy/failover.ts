@@ -41,13 +41,20 @@ export async function forwardWithFailover(
   log: RequestLog,
   limits: FailoverLimits,
 ): Promise<void> {
-  const client = new AbortController();
+  // One controller for both reasons to stop: the client went away, or the total time is up.
+  // (AbortSignal.any and AbortSignal.timeout per request showed in profiles.)
+  const controller = new AbortController();
+  let stopped: "client" | "deadline" | undefined;
+  const stopFor = (why: "client" | "deadline") => {
+    stopped ??= why;
+    controller.abort();
+  };
   const onClose = () => {
-    if (!reply.raw.writableFinished) client.abort();
+    if (!reply.raw.writableFinished) stopFor("client");
   };
   reply.raw.once("close", onClose);
-  const deadline = AbortSignal.timeout(limits.totalMs);
-  const stop = { clientGone: client.signal, deadline };
+  const timer = setTimeout(() => stopFor("deadline"), limits.totalMs);
+  const stop = { signal: controller.signal, stopped: () => stopped };
   const tried = new Set<Target>();
   const records: NonNullable<RequestLog["attempts"]> = [];
   // One attempt says nothing the request's own log fields don't; more are worth a field each.
@@ -57,7 +64,7 @@ export async function forwardWithFailover(
   let last: Exclude<Outcome, { kind: "answer" | "aborted" }> | undefined;
   let lastTarget: Target | undefined;
   try {
-    for (let attempt = 0; attempt < limits.maxAttempts && !deadline.aborted; attempt++) {
+    for (let attempt = 0; attempt < limits.maxAttempts && stopped === undefined; attempt++) {
       const target = plan.pool.pick(tried, Date.now());
       if (target === undefined) break;
       const request = plan.request(target, attempt);
@@ -68,8 +75,7 @@ export async function forwardWithFailover(
       let outcome: Outcome;
       try {
         outcome = await callUpstream(agent, request, {
-          clientGone: client.signal,
-          deadline,
+          ...stop,
           headersTimeoutMs: limits.headersTimeoutMs,
           bodyTimeoutMs: limits.bodyTimeoutMs,
         });
@@ -107,6 +113,7 @@ export async function forwardWithFailover(
     }
   } finally {
     reply.raw.off("close", onClose);
+    clearTimeout(timer);
   }
   noteAttempts();
 

@@ -64,7 +64,7 @@ export async function relayAnswer(
   reply: FastifyReply,
   options: RelayOptions,
   log: RequestLog,
-  stop: { clientGone: AbortSignal; deadline: AbortSignal },
+  stop: { stopped: () => "client" | "deadline" | undefined },
 ): Promise<void> {
   reply.hijack();
   const res = reply.raw;
@@ -104,13 +104,14 @@ export async function relayAnswer(
     }
     res.end(filter?.flush());
   } catch (error) {
-    if (stop.clientGone.aborted || res.destroyed) {
+    if (stop.stopped() === "client" || res.destroyed) {
       log.error = "client closed the connection";
       return;
     }
-    const failure = stop.deadline.aborted
-      ? upstreamTimeout("the total time allowed")
-      : midStreamFailure(error);
+    const failure =
+      stop.stopped() === "deadline"
+        ? upstreamTimeout("the total time allowed")
+        : midStreamFailure(error);
     log.error = failure.code ?? "upstream_error";
     if (isSse) res.end(sseErrorEvent(failure.toBody()));
     else res.destroy();
