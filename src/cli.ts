@@ -1,0 +1,118 @@
+import module from "node:module";
+import type { Config } from "./config/config.ts";
+import { ConfigError, readConfig, withDotEnv } from "./config/env.ts";
+import { TopologyError } from "./config/topology.ts";
+import type { Emulator } from "./emulator/index.ts";
+import { createLogger, startProxy } from "./server/start.ts";
+
+const EMULATOR_KEY = "emulator-key";
+
+/** The command line: read config, start the server (and the emulator when no endpoint is set), handle signals. */
+async function main(): Promise<void> {
+  let config: Config;
+  const env = withDotEnv(process.env);
+  try {
+    config = readConfig({ ...env, ...configFileFlag(process.argv.slice(2)) });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`azure-oai-proxy: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+
+  let emulator: Emulator | undefined;
+  if (
+    config.mode === "azure" &&
+    config.azure.endpoint === undefined &&
+    config.configFile === undefined
+  ) {
+    const { startEmulator } = await import("./emulator/index.ts");
+    emulator = await startEmulator({ apiKeys: [EMULATOR_KEY] });
+    config = {
+      ...config,
+      azure: { ...config.azure, endpoint: emulator.url, apiKey: EMULATOR_KEY, emulator: true },
+    };
+    logger.warn(
+      { emulator: emulator.url },
+      "AZURE_OPENAI_ENDPOINT is not set: started the built-in Azure OpenAI EMULATOR and proxying to it. Answers are fake. Set AZURE_OPENAI_ENDPOINT to use Azure.",
+    );
+  }
+  if (
+    config.mode === "azure" &&
+    config.azure.apiKey !== undefined &&
+    !config.azure.emulator &&
+    config.clientKeys.length === 0
+  ) {
+    logger.warn(
+      "A server-held Azure key is set (AZURE_OPENAI_API_KEY / AZURE_OPENAI_TOKEN) and no client keys are (AZURE_OPENAI_PROXY_API_KEYS): anyone who can reach this port can spend it.",
+    );
+  }
+
+  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  try {
+    proxy = await startProxy(config, { logger, env });
+  } catch (error) {
+    await emulator?.close();
+    if (error instanceof TopologyError) {
+      process.stderr.write(`azure-oai-proxy: ${error.message}\n`);
+      process.exit(1);
+    }
+    const code = (error as { code?: string }).code;
+    if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
+      process.stderr.write(
+        `azure-oai-proxy: cannot listen on ${config.host}:${config.port} (${code}); set AZURE_OPENAI_PROXY_ADDRESS to a free address\n`,
+      );
+      process.exit(1);
+    }
+    throw error;
+  }
+  logger.info(
+    {
+      url: proxy.url,
+      mode: config.mode,
+      upstream: config.azure.emulator ? "emulator" : config.mode,
+      apiStyle: config.azure.apiStyle,
+      apiVersion: config.azure.apiVersion || undefined,
+    },
+    "azure-oai-proxy listening",
+  );
+  if (config.azure.emulator) {
+    process.stdout.write(
+      `\nTry it:\n  curl -N ${proxy.url}/v1/chat/completions -H "Content-Type: application/json" -d '{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"Hello!"}]}'\n\n`,
+    );
+  }
+
+  // Write the compile cache now, not at exit: a process that is killed never exits cleanly.
+  module.flushCompileCache?.();
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, graceMs: config.timeouts.shutdownMs }, "shutting down");
+    await proxy.close();
+    await emulator?.close();
+    logger.info("stopped");
+    // Logs are written asynchronously: let the last lines out before exiting.
+    logger.flush(() => process.exit(0));
+  };
+  process.on("SIGHUP", () => void proxy.reload());
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  process.once("SIGINT", () => void stop("SIGINT"));
+}
+
+/** `--config FILE` (or `--config=FILE`) wins over AZURE_OPENAI_PROXY_CONFIG. */
+function configFileFlag(argv: readonly string[]): Record<string, string> {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--config" && argv[i + 1] !== undefined) {
+      return { AZURE_OPENAI_PROXY_CONFIG: argv[i + 1] as string };
+    }
+    if (arg.startsWith("--config=")) return { AZURE_OPENAI_PROXY_CONFIG: arg.slice(9) };
+  }
+  return {};
+}
+
+await main();
