@@ -33,9 +33,13 @@ const LISTING = Buffer.from(
     object: "list",
   }),
 );
-const NOT_FOUND = Buffer.from(JSON.stringify({ error: { code: "404", message: "Resource not found" } }));
+const NOT_FOUND = Buffer.from(
+  JSON.stringify({ error: { code: "404", message: "Resource not found" } }),
+);
 const UNAUTHORIZED = Buffer.from(
-  JSON.stringify({ error: { code: "401", message: "Access denied due to invalid subscription key." } }),
+  JSON.stringify({
+    error: { code: "401", message: "Access denied due to invalid subscription key." },
+  }),
 );
 
 /** Content events per stream length, built on first use. */
@@ -62,7 +66,10 @@ const stats = {
 };
 
 function reply(res: ServerResponse, status: number, body: Buffer): void {
-  res.writeHead(status, { "content-type": "application/json", "content-length": String(body.length) });
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": String(body.length),
+  });
   res.end(body);
 }
 
@@ -86,7 +93,10 @@ function stream(res: ServerResponse, spec: string): void {
   const start = performance.now();
   let next = 0; // index into events; events.length means [DONE]
   const tick = () => {
-    if (res.destroyed) return close();
+    if (res.destroyed) {
+      close();
+      return;
+    }
     if (next < events.length) {
       res.write(events[next] as Buffer);
       next++;
@@ -106,20 +116,24 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     req.resume();
     if (url.startsWith("/openai/deployments?")) {
       stats.listings++;
-      return reply(res, 200, LISTING);
+      reply(res, 200, LISTING);
+      return;
     }
-    return reply(res, 404, NOT_FOUND);
+    reply(res, 404, NOT_FOUND);
+    return;
   }
   const q = url.indexOf("?api-version=");
   if (req.method !== "POST" || !url.startsWith("/openai/deployments/") || q === -1) {
     req.resume();
     stats.rejected++;
-    return reply(res, 404, NOT_FOUND);
+    reply(res, 404, NOT_FOUND);
+    return;
   }
   if (req.headers["api-key"] === undefined) {
     req.resume();
     stats.rejected++;
-    return reply(res, 401, UNAUTHORIZED);
+    reply(res, 401, UNAUTHORIZED);
+    return;
   }
   const op = url.slice(url.indexOf("/", 21) + 1, q); // after /openai/deployments/{d}/
   let bytes = 0;
@@ -131,14 +145,18 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     if (op === "chat/completions") {
       stats.chat++;
       const spec = req.headers[STREAM_HEADER];
-      if (typeof spec === "string") return stream(res, spec);
+      if (typeof spec === "string") {
+        stream(res, spec);
+        return;
+      }
       res.writeHead(200, JSON_HEADERS);
       res.end(CHAT_ANSWER);
       return;
     }
     if (op === "audio/transcriptions") {
       stats.uploads++;
-      return reply(res, 200, Buffer.from(JSON.stringify({ text: "ok", bytes })));
+      reply(res, 200, Buffer.from(JSON.stringify({ text: "ok", bytes })));
+      return;
     }
     stats.rejected++;
     reply(res, 404, NOT_FOUND);
@@ -149,12 +167,15 @@ const server = createServer({ keepAlive: true, noDelay: true, requestTimeout: 0 
 server.keepAliveTimeout = 120_000;
 server.headersTimeout = 60_000;
 server.maxHeadersCount = 0;
-server.listen({ host: "127.0.0.1", port: Number(process.env.FAKE_AZURE_PORT ?? 0), backlog: 8192 }, () => {
-  const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
-  if (process.send) process.send({ type: "ready", port });
-  else process.stdout.write(`fake Azure listening on http://127.0.0.1:${port}\n`);
-});
+server.listen(
+  { host: "127.0.0.1", port: Number(process.env.FAKE_AZURE_PORT ?? 0), backlog: 8192 },
+  () => {
+    const address = server.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    if (process.send) process.send({ type: "ready", port });
+    else process.stdout.write(`fake Azure listening on http://127.0.0.1:${port}\n`);
+  },
+);
 
 process.on("message", (message: { type?: string }) => {
   if (message.type === "stats") {

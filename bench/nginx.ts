@@ -4,7 +4,7 @@
  * `proxy_buffering off` and `proxy_request_buffering off` so streams and uploads flow through,
  * the same fixed rewrite to the deployment path and the same `api-key` as the Node floor.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -47,18 +47,14 @@ export function aptInstall(packages: readonly string[], timeoutMs: number): stri
     spawnSync("apt-get", ["update", "-qq"], { env, timeout: timeoutMs, encoding: "utf8" });
     result = install();
   }
-  if (result.status !== 0) return (result.stderr || result.stdout || "apt-get failed").trim().split("\n").slice(-1)[0];
+  if (result.status !== 0)
+    return (result.stderr || result.stdout || "apt-get failed").trim().split("\n").slice(-1)[0];
   return undefined;
 }
 
 export function nginxVersion(binary: string): string {
-  try {
-    const out = execFileSync(binary, ["-v"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    return out.trim();
-  } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? "");
-    return stderr.trim() || "unknown";
-  }
+  const out = spawnSync(binary, ["-v"], { encoding: "utf8" });
+  return `${out.stdout ?? ""}${out.stderr ?? ""}`.trim() || "unknown";
 }
 
 /** Writes the config into `dir` and returns its path. */

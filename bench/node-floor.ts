@@ -9,7 +9,12 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { Agent } from "undici";
-import { AZURE_CHAT_PATH, AZURE_TRANSCRIBE_PATH, OPENAI_CHAT_PATH, OPENAI_TRANSCRIBE_PATH } from "./lib/payloads.ts";
+import {
+  AZURE_CHAT_PATH,
+  AZURE_TRANSCRIBE_PATH,
+  OPENAI_CHAT_PATH,
+  OPENAI_TRANSCRIBE_PATH,
+} from "./lib/payloads.ts";
 
 const upstream = process.env.UPSTREAM ?? "http://127.0.0.1:11438";
 const key = process.env.AZURE_KEY ?? "";
@@ -19,7 +24,13 @@ const ROUTES = new Map([
   [OPENAI_CHAT_PATH, AZURE_CHAT_PATH],
   [OPENAI_TRANSCRIBE_PATH, AZURE_TRANSCRIBE_PATH],
 ]);
-const DROP_REQUEST = new Set(["host", "connection", "keep-alive", "authorization", "transfer-encoding"]);
+const DROP_REQUEST = new Set([
+  "host",
+  "connection",
+  "keep-alive",
+  "authorization",
+  "transfer-encoding",
+]);
 const DROP_RESPONSE = new Set(["connection", "keep-alive", "transfer-encoding"]);
 
 const agent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 });
@@ -33,7 +44,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined && !DROP_REQUEST.has(name)) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+    if (value !== undefined && !DROP_REQUEST.has(name))
+      headers[name] = Array.isArray(value) ? value.join(", ") : value;
   }
   headers["api-key"] = key;
   const abort = new AbortController();
@@ -64,7 +76,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
 }
 
-const server = createServer({ keepAlive: true, requestTimeout: 0 }, (req, res) => void handle(req, res));
+const server = createServer(
+  { keepAlive: true, requestTimeout: 0 },
+  (req, res) => void handle(req, res),
+);
 server.keepAliveTimeout = 120_000;
 server.listen({ host: "127.0.0.1", port }, () => {
   const address = server.address();

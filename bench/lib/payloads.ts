@@ -181,7 +181,12 @@ export const PROMPT_FILTER_EVENT = Buffer.from(
 /** Content event `index` (1-based) of `count`; the last carries finish_reason. */
 export function contentEvent(index: number, count: number): Buffer {
   const last = index === count;
-  const delta = index === 1 ? { content: "", refusal: null, role: "assistant" } : last ? {} : { content: ` word${index}` };
+  const delta =
+    index === 1
+      ? { content: "", refusal: null, role: "assistant" }
+      : last
+        ? {}
+        : { content: ` word${index}` };
   return Buffer.from(
     `data: ${JSON.stringify({
       choices: [

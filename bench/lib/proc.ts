@@ -4,7 +4,7 @@
  * Also the /proc readers (RSS, CPU time, steal) the scenarios sample.
  */
 import { type ChildProcess, fork, type SpawnOptions, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { createServer } from "node:net";
 
@@ -157,7 +157,8 @@ export async function waitReady(
     if (child !== undefined && exited(child)) {
       throw new Error(`process exited (code ${child.exitCode}) before ${path} answered`);
     }
-    if (now - since > timeoutMs) throw new Error(`${path} on port ${port} not ready after ${timeoutMs} ms`);
+    if (now - since > timeoutMs)
+      throw new Error(`${path} on port ${port} not ready after ${timeoutMs} ms`);
     await sleep(everyMs);
   }
 }
@@ -223,6 +224,8 @@ export interface CpuTimes {
   readonly total: number;
   readonly steal: number;
   readonly idle: number;
+  /** user + nice + system, in ticks (irq and softirq left out). */
+  readonly tasks: number;
 }
 
 /** Aggregate CPU counters from /proc/stat (in ticks). */
@@ -231,7 +234,46 @@ export function cpuTimes(): CpuTimes {
   const v = line.trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal guest guest_nice
   const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { total, steal: v[7] ?? 0, idle: (v[3] ?? 0) + (v[4] ?? 0) };
+  return {
+    total,
+    steal: v[7] ?? 0,
+    idle: (v[3] ?? 0) + (v[4] ?? 0),
+    tasks: (v[0] ?? 0) + (v[1] ?? 0) + (v[2] ?? 0),
+  };
+}
+
+/**
+ * CPU time (ms) of this process tree: every live descendant's own time, plus what reaped
+ * children (wrk, earlier contenders) left in each live process's cutime/cstime.
+ */
+export function ownTreeCpuMs(): number {
+  const parents = new Map<number, number>();
+  const times = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      parents.set(pid, Number(f[1]));
+      times.set(pid, (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS);
+    } catch {}
+  }
+  let total = 0;
+  for (const [pid, ms] of times) {
+    for (
+      let p: number | undefined = pid, depth = 0;
+      p !== undefined && p > 1 && depth < 20;
+      depth++
+    ) {
+      if (p === process.pid) {
+        total += ms;
+        break;
+      }
+      p = parents.get(p);
+    }
+  }
+  return total;
 }
 
 /** Steal and busy share (0..1) between two /proc/stat readings. */
