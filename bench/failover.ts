@@ -54,7 +54,11 @@ function runFake(mode: string): void {
       count += 1;
       if (mode === "half-429" && count % 2 === 0) {
         res
-          .writeHead(429, { "content-type": "application/json", "retry-after-ms": "20", "retry-after": "1" })
+          .writeHead(429, {
+            "content-type": "application/json",
+            "retry-after-ms": "20",
+            "retry-after": "1",
+          })
           .end(RATE_LIMITED);
         return;
       }
@@ -72,7 +76,10 @@ function runFake(mode: string): void {
         }, 10);
         return;
       }
-      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(CHAT) });
+      res.writeHead(200, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(CHAT),
+      });
       res.end(CHAT);
     });
   });
@@ -239,7 +246,12 @@ models:
     const proxy = await startProxy({ LOG_LEVEL: "warn" }, ["--config", file]);
     const total = quick ? 2000 : 10_000;
     const run = await load(proxy.url, total, 50, false);
-    results.rateLimits = { requests: total, ok: run.ok, clientErrors: Object.fromEntries(run.errors), seconds: run.seconds };
+    results.rateLimits = {
+      requests: total,
+      ok: run.ok,
+      clientErrors: Object.fromEntries(run.errors),
+      seconds: run.seconds,
+    };
     console.log(
       `rate limits: ${total} requests, one resource 429-ing half its requests: ${run.ok} ok, client-visible errors: ${fmtErrors(run.errors)} (${run.seconds.toFixed(1)} s)`,
     );
