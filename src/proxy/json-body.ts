@@ -10,10 +10,19 @@ export interface JsonBodyFacts {
 }
 
 /**
- * Parses the body once, to validate it and read `model`. The bytes themselves are forwarded,
- * so numbers, key order and whitespace reach Azure exactly as the client wrote them.
+ * Above this size a body is not parsed whole: the top level is scanned in place for `model` and
+ * `stream`, so a 30 MB chat with images costs its own bytes and not three times them (a decoded
+ * string plus the parsed objects). Azure still checks the rest of such a body.
+ */
+export const FULL_PARSE_LIMIT = 1024 * 1024;
+
+/**
+ * Reads `model` and `stream`. Small bodies are parsed once, which also validates them; the bytes
+ * themselves are forwarded, so numbers, key order and whitespace reach Azure as the client wrote
+ * them.
  */
 export function readJsonBody(body: Buffer): JsonBodyFacts {
+  if (body.length > FULL_PARSE_LIMIT) return scanJsonBody(body);
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString("utf8"));
@@ -31,17 +40,36 @@ export function readJsonBody(body: Buffer): JsonBodyFacts {
   };
 }
 
+/** The same facts from the top level alone, for large bodies. */
+function scanJsonBody(body: Buffer): JsonBodyFacts {
+  const spans = topLevelSpans(body);
+  if (spans === undefined) throw jsonBodyNotObject();
+  const modelSpan = spans.get("model");
+  let model: string | undefined;
+  if (modelSpan !== undefined && body[modelSpan.start] === QUOTE) {
+    try {
+      model = JSON.parse(body.toString("utf8", modelSpan.start, modelSpan.end));
+    } catch (error) {
+      throw invalidJson((error as Error).message);
+    }
+  }
+  const streamSpan = spans.get("stream");
+  const stream =
+    streamSpan !== undefined &&
+    body.toString("latin1", streamSpan.start, streamSpan.end) === "true";
+  return { model, hasModel: modelSpan !== undefined, stream };
+}
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const MODEL_KEY = Buffer.from('"model"');
 
 /**
  * Returns the body with the top-level `model` string replaced and every other byte untouched.
  * Expects a body `readJsonBody` accepted. Returns the body unchanged when there is no such string.
  */
 export function replaceJsonModel(body: Buffer, model: string): Buffer {
-  const span = findTopLevelString(body, MODEL_KEY);
-  if (span === undefined) return body;
+  const span = topLevelSpans(body)?.get("model");
+  if (span === undefined || body[span.start] !== QUOTE) return body;
   return Buffer.concat([
     body.subarray(0, span.start),
     Buffer.from(JSON.stringify(model)),
@@ -49,36 +77,43 @@ export function replaceJsonModel(body: Buffer, model: string): Buffer {
   ]);
 }
 
-/** Byte span (quotes included) of the last top-level string value under `key`. */
-function findTopLevelString(body: Buffer, key: Buffer): { start: number; end: number } | undefined {
-  let found: { start: number; end: number } | undefined;
+const WANTED = new Map([
+  ['"model"', "model"],
+  ['"stream"', "stream"],
+]);
+
+/**
+ * Byte spans of the values of the top-level keys the proxy reads (the last one wins, as with
+ * JSON.parse); undefined when the body is not a JSON object.
+ */
+function topLevelSpans(body: Buffer): Map<string, { start: number; end: number }> | undefined {
+  const found = new Map<string, { start: number; end: number }>();
   let i = skipSpace(body, 0);
   if (body[i] !== 0x7b) return undefined; // {
   i++;
-  while (i < body.length) {
+  for (;;) {
     i = skipSpace(body, i);
-    if (body[i] === 0x7d) break; // }
+    if (i >= body.length) return undefined; // unterminated
+    if (body[i] === 0x7d) return found; // }
     if (body[i] === 0x2c) {
       i++;
       continue;
     }
+    if (body[i] !== QUOTE) return undefined;
     const keyStart = i;
     const keyEnd = skipString(body, i);
     i = skipSpace(body, keyEnd);
-    i++; // :
-    i = skipSpace(body, i);
+    if (body[i] !== 0x3a) return undefined; // :
+    i = skipSpace(body, i + 1);
     const valueStart = i;
     const valueEnd = skipValue(body, i);
-    if (
-      body[valueStart] === QUOTE &&
-      keyEnd - keyStart === key.length &&
-      body.compare(key, 0, key.length, keyStart, keyEnd) === 0
-    ) {
-      found = { start: valueStart, end: valueEnd };
+    if (valueEnd <= valueStart) return undefined;
+    if (keyEnd - keyStart <= 8) {
+      const name = WANTED.get(body.toString("latin1", keyStart, keyEnd));
+      if (name !== undefined) found.set(name, { start: valueStart, end: valueEnd });
     }
     i = valueEnd;
   }
-  return found;
 }
 
 function skipSpace(body: Buffer, i: number): number {
@@ -90,16 +125,17 @@ function skipSpace(body: Buffer, i: number): number {
   return i;
 }
 
-/** From an opening quote to just past the closing one. */
+/** From an opening quote to just past the closing one; indexOf keeps long strings fast. */
 function skipString(body: Buffer, i: number): number {
-  i++;
-  while (i < body.length) {
-    const c = body[i];
-    if (c === BACKSLASH) i += 2;
-    else if (c === QUOTE) return i + 1;
-    else i++;
+  let from = i + 1;
+  for (;;) {
+    const quote = body.indexOf(QUOTE, from);
+    if (quote === -1) return body.length;
+    let backslashes = 0;
+    for (let k = quote - 1; k > i && body[k] === BACKSLASH; k--) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    from = quote + 1;
   }
-  return i;
 }
 
 /** Past one JSON value of any kind. */

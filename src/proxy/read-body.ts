@@ -21,13 +21,22 @@ export function checkDeclaredLength(request: IncomingMessage, limit: number): vo
  */
 export function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   checkDeclaredLength(request, limit);
+  const declared = declaredLength(request);
   return new Promise((resolve, reject) => {
+    // With a declared length the body goes straight into one buffer of that size, so a big body
+    // is in memory once, not once in chunks and again concatenated.
+    const whole =
+      declared !== undefined && declared > 64 * 1024 ? Buffer.allocUnsafe(declared) : undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) {
-        chunks.push(chunk);
+      if (
+        size + chunk.length <= limit &&
+        (whole === undefined || size + chunk.length <= whole.length)
+      ) {
+        if (whole !== undefined) chunk.copy(whole, size);
+        else chunks.push(chunk);
+        size += chunk.length;
         return;
       }
       request.off("data", onData);
@@ -35,8 +44,10 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
       request.resume();
       reject(bodyTooLarge(limit));
     };
-    const onEnd = () =>
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    const onEnd = () => {
+      if (whole !== undefined) resolve(whole.subarray(0, size));
+      else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    };
     request.on("data", onData);
     request.once("end", onEnd);
     request.once("error", reject);

@@ -34,3 +34,34 @@ describe("replaceJsonModel", () => {
     assert.equal(out, '{"model":"a","model":"c"}');
   });
 });
+
+describe("large JSON bodies", () => {
+  const image = "A".repeat(2 * 1024 * 1024);
+  const big = (extra: string) =>
+    Buffer.from(
+      `{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,${image}"}},{"type":"text","text":"say \\"model\\": \\\\"}]}]${extra}}`,
+    );
+
+  it("finds model and stream at the top level without parsing the whole body", () => {
+    const facts = readJsonBody(big(`, "stream": true ,"model":"gpt-4o"`));
+    assert.equal(facts.model, "gpt-4o");
+    assert.equal(facts.stream, true);
+    assert.equal(readJsonBody(big(`,"model":"gpt-4o"`)).stream, false);
+    assert.equal(readJsonBody(big("")).hasModel, false);
+  });
+
+  it("rewrites only the model's bytes", () => {
+    const body = big(`,"model":"gpt-3.5-turbo","n":1.0`);
+    const out = replaceJsonModel(body, "gpt-35-turbo");
+    assert.equal(out.length, body.length - 1);
+    assert.deepEqual(
+      out.subarray(out.length - 30),
+      Buffer.from(`"model":"gpt-35-turbo","n":1.0}`).subarray(-30),
+    );
+  });
+
+  it("refuses a large body that is not a JSON object", () => {
+    assert.throws(() => readJsonBody(Buffer.concat([Buffer.from("["), big("")])), ProxyError);
+    assert.throws(() => readJsonBody(big("").subarray(0, -2)), ProxyError);
+  });
+});
