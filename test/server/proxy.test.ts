@@ -192,6 +192,42 @@ describe("the dated Azure style", () => {
     assert.equal(response.headers.get("access-control-allow-origin"), "*");
   });
 
+  it("serves the next request on the same kept-alive connection after a short answer", async () => {
+    const { Agent, request } = await import("node:http");
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(`${stack.url}${path}`, { agent, headers: { "api-key": EMULATOR_KEY } });
+        req.setTimeout(3000, () => req.destroy(new Error(`timed out: ${path}`)));
+        req.on("response", (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    const form = new FormData();
+    form.append("purpose", "fine-tune");
+    form.append("file", new Blob(["{}\n"]), "t.jsonl");
+    const upload = await fetch(`${stack.url}/v1/files`, {
+      method: "POST",
+      body: form,
+      headers: { "api-key": EMULATOR_KEY },
+    });
+    const file = (await upload.json()) as { id: string };
+    try {
+      // A file's content comes whole in one read (headers, body, end): the relay must still end
+      // the response, or the connection's next request waits forever.
+      const content = `/v1/files/${file.id}/content`;
+      assert.deepEqual(
+        [await get(content), await get(content), await get(content)],
+        [200, 200, 200],
+      );
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it("reports its upstream in /healthz", async () => {
     const body = (await (await fetch(`${stack.url}/healthz`)).json()) as Record<string, string>;
     assert.equal(body.status, "ok");
