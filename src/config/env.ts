@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
-import { DATED_API_VERSION, DEFAULT_API_VERSION } from "../azure/api-versions.ts";
+import { API_VERSION_HELP, DEFAULT_API_VERSION, parseApiVersion } from "../azure/api-versions.ts";
 import { isSafeModelName } from "../routing/resolve-deployment.ts";
-import type { AzureApiStyle, Config, ProxyMode } from "./config.ts";
+import type { Config, ProxyMode } from "./config.ts";
 
 /** Start-up configuration errors; each line names the variable and what is wrong. */
 export class ConfigError extends Error {
@@ -68,19 +68,16 @@ export function readConfig(env: Env): Config {
   }
 
   const versionRaw = value("AZURE_OPENAI_APIVERSION") ?? DEFAULT_API_VERSION;
-  let apiStyle: AzureApiStyle = "dated";
-  let apiVersion = versionRaw;
-  if (versionRaw.toLowerCase() === "v1") {
-    apiStyle = "v1";
-    apiVersion = "";
-  } else if (versionRaw.toLowerCase() === "preview") {
-    apiStyle = "v1";
-    apiVersion = "preview";
-  } else if (!DATED_API_VERSION.test(versionRaw)) {
+  const version = parseApiVersion(versionRaw);
+  if (version === undefined) {
     problems.push(
-      `AZURE_OPENAI_APIVERSION: "${versionRaw}" is not an Azure api-version (YYYY-MM-DD or YYYY-MM-DD-preview, or v1, or preview)`,
+      `AZURE_OPENAI_APIVERSION: "${versionRaw}" is not an Azure api-version (${API_VERSION_HELP})`,
     );
   }
+  const { apiStyle, apiVersion } = version ?? {
+    apiStyle: "dated" as const,
+    apiVersion: versionRaw,
+  };
 
   const modelMapper = parseModelMapper(value("AZURE_OPENAI_MODEL_MAPPER"), problems);
 

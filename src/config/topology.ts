@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { DATED_API_VERSION, DEFAULT_API_VERSION } from "../azure/api-versions.ts";
+import { API_VERSION_HELP, DEFAULT_API_VERSION, parseApiVersion } from "../azure/api-versions.ts";
 import { isSafeModelName } from "../routing/resolve-deployment.ts";
 import type { AzureApiStyle, AzureConfig } from "./config.ts";
 
@@ -168,19 +168,13 @@ function parseResource(
   const endpoint = parseEndpoint(`${path}.endpoint`, raw.endpoint, problems);
   const apiKey = raw.apiKey === undefined || raw.apiKey === "" ? undefined : String(raw.apiKey);
   const version = raw.apiVersion === undefined ? DEFAULT_API_VERSION : String(raw.apiVersion);
-  let apiStyle: AzureApiStyle = "dated";
-  let apiVersion = version;
-  if (version.toLowerCase() === "v1") {
-    apiStyle = "v1";
-    apiVersion = "";
-  } else if (version.toLowerCase() === "preview") {
-    apiStyle = "v1";
-    apiVersion = "preview";
-  } else if (!DATED_API_VERSION.test(version)) {
+  const parsed = parseApiVersion(version);
+  if (parsed === undefined) {
     problems.push(
-      `${path}.apiVersion: "${version}" is not an Azure api-version (YYYY-MM-DD[-preview], v1 or preview)`,
+      `${path}.apiVersion: "${version}" is not an Azure api-version (${API_VERSION_HELP})`,
     );
   }
+  const { apiStyle, apiVersion } = parsed ?? { apiStyle: "dated" as const, apiVersion: version };
   if (endpoint === undefined) return undefined;
   return { name, endpoint, apiStyle, apiVersion, apiKey };
 }
