@@ -98,3 +98,38 @@ describe("npm start, when the port is taken", () => {
     }
   });
 });
+
+describe("the Docker image's command, run directly", () => {
+  it("starts in production with an endpoint, reports healthy, and exits 0 on SIGTERM", async () => {
+    const { startEmulator } = await import("../src/emulator/index.ts");
+    const emulator = await startEmulator();
+    const child = spawn(process.execPath, [MAIN], {
+      env: {
+        ...baseEnv,
+        NODE_ENV: "production",
+        AZURE_OPENAI_ENDPOINT: emulator.url,
+        AZURE_OPENAI_API_KEY: "emulator-key",
+        AZURE_OPENAI_PROXY_API_KEYS: "client-key",
+        AZURE_OPENAI_PROXY_ADDRESS: "127.0.0.1:0",
+      },
+      cwd: "/tmp",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const [, url] = await waitForOutput(child, /"url":"(http:\/\/[^"]+)"/);
+      const health = (await (await fetch(`${url}/healthz`)).json()) as { upstream: string };
+      assert.equal(health.upstream, "azure");
+      const response = await fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer client-key" },
+        body: JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }),
+      });
+      assert.equal(response.status, 200);
+    } finally {
+      child.kill("SIGTERM");
+      const [code] = await once(child, "exit");
+      assert.equal(code, 0);
+      await emulator.close();
+    }
+  });
+});

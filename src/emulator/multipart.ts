@@ -78,7 +78,7 @@ export function receiveMultipart(
 
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers });
+      parser = busboy({ headers: req.headers, defParamCharset: "utf8" });
     } catch (error) {
       failAfterDraining(`Malformed multipart request: ${(error as Error).message}`);
       return;

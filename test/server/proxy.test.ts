@@ -136,6 +136,19 @@ describe("the dated Azure style", () => {
     assert.equal(file?.sha256, createHash("sha256").update(audio).digest("hex"));
   });
 
+  it("passes a non-ASCII upload filename through byte for byte", async () => {
+    const form = new FormData();
+    form.append("model", "whisper-1");
+    form.append("file", new Blob([Buffer.alloc(1000, 1)]), "réunion-日本.wav");
+    const response = await fetch(`${stack.url}/v1/audio/transcriptions`, {
+      method: "POST",
+      headers: { "api-key": EMULATOR_KEY },
+      body: form,
+    });
+    assert.equal(response.status, 200);
+    assert.equal(lastRequest(stack.emulator).multipart?.files[0]?.filename, "réunion-日本.wav");
+  });
+
   it("answers an upload without a model field with 400", async () => {
     const form = multipart([{ name: "file", value: "x", filename: "a.wav" }]);
     const response = await fetch(`${stack.url}/v1/audio/transcriptions`, {
