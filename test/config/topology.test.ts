@@ -43,6 +43,7 @@ async function problemsOf(text: string, env: Record<string, string> = keys): Pro
 }
 
 describe("parseTopology", () => {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the text names the file's own syntax
   it("reads the documented example, replacing ${VAR} inside values", async () => {
     const topology = await parseTopology(example, "proxy.yaml", noEnvResource, keys);
     const eastus = topology.resources.get("eastus");
@@ -114,6 +115,7 @@ models:
   it("names a missing environment variable", async () => {
     const problems = await problemsOf(example, { AZURE_EASTUS_KEY: "x" });
     assert.deepEqual(problems, [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the message quotes the file's syntax
       "${AZURE_SWEDEN_KEY}: the environment variable AZURE_SWEDEN_KEY is not set",
     ]);
   });

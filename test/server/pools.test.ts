@@ -12,6 +12,12 @@ import {
 
 const chat = { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] };
 const url = (stack: PoolStack) => `${stack.url}/v1/chat/completions`;
+/** The emulator standing in for one resource. */
+function resource(stack: PoolStack, name: string) {
+  const emulator = stack.emulators[name];
+  if (emulator === undefined) throw new Error(`no resource ${name}`);
+  return emulator;
+}
 const served = (response: Response) => response.headers.get("x-azure-oai-proxy-target");
 
 /** Two resources, east preferred (priority 0), west the spill-over. */
@@ -51,12 +57,12 @@ describe("failover between resources", () => {
   });
 
   it("fails over a 429 to the next target and keeps off the limited one for retry-after", async () => {
-    const east = stack.emulators.east!;
+    const east = resource(stack, "east");
     east.injectFault({ kind: "429", retryAfterMs: 1500 });
     const first = await postJson(url(stack), chat, {});
     assert.equal(first.status, 200, "the client never sees the 429");
     assert.equal(served(first), "west/gpt-4o-mini");
-    const west = inferenceRequests(stack.emulators.west!).at(-1);
+    const west = inferenceRequests(resource(stack, "west")).at(-1);
     assert.equal(west?.path, "/openai/v1/chat/completions");
     assert.equal(
       west?.deployment,
@@ -75,7 +81,7 @@ describe("failover between resources", () => {
   });
 
   it("logs every attempt with its target, status and why it failed over", async () => {
-    stack.emulators.east!.injectFault({ kind: "500" });
+    resource(stack, "east").injectFault({ kind: "500" });
     const before = stack.logs.length;
     await (await postJson(url(stack), chat, {})).text();
     await sleep(20);
@@ -98,7 +104,7 @@ describe("failover between resources", () => {
   });
 
   it("fails over a slow first byte, and a stream until its first byte", async () => {
-    stack.emulators.east!.injectFault({ kind: "slow-first-byte", delayMs: 2000 });
+    resource(stack, "east").injectFault({ kind: "slow-first-byte", delayMs: 2000 });
     const response = await postJson(url(stack), { ...chat, stream: true }, {});
     assert.equal(response.status, 200);
     assert.equal(served(response), "west/gpt-4o-mini");
@@ -106,7 +112,7 @@ describe("failover between resources", () => {
   });
 
   it("ends a stream cut after its first byte cleanly, with an error event", async () => {
-    stack.emulators.east!.injectFault({ kind: "reset-mid-stream" });
+    resource(stack, "east").injectFault({ kind: "reset-mid-stream" });
     const response = await postJson(url(stack), { ...chat, stream: true }, {});
     assert.equal(served(response), "east/gpt-4o", "bytes had reached the client: no failover");
     const events = (await response.text()).trim().split("\n\n");
@@ -129,7 +135,7 @@ models:
 `,
     });
     try {
-      uploads.emulators.east!.injectFault({ kind: "429", retryAfterMs: 500 });
+      resource(uploads, "east").injectFault({ kind: "429", retryAfterMs: 500 });
       const form = new FormData();
       form.append("file", new Blob([Buffer.alloc(300_000, 5)]), "a.wav");
       form.append("model", "whisper-1");
@@ -139,7 +145,7 @@ models:
       });
       assert.equal(response.status, 200);
       assert.equal(served(response), "west/whisper-west");
-      const west = inferenceRequests(uploads.emulators.west!).at(-1);
+      const west = inferenceRequests(resource(uploads, "west")).at(-1);
       assert.equal(west?.multipart?.files[0]?.size, 300_000);
       assert.equal(west?.multipart?.fields.model, "whisper-west");
     } finally {
@@ -148,13 +154,13 @@ models:
   });
 
   it("answers 429 with the soonest Retry-After when every target is cooling", async () => {
-    stack.emulators.east!.injectFault({ kind: "429", retryAfterMs: 3000 });
-    stack.emulators.west!.injectFault({ kind: "429", retryAfterMs: 5000 });
+    resource(stack, "east").injectFault({ kind: "429", retryAfterMs: 3000 });
+    resource(stack, "west").injectFault({ kind: "429", retryAfterMs: 5000 });
     const first = await postJson(url(stack), chat, {});
     assert.equal(first.status, 429, "both targets said 429");
     const counts = [
-      inferenceRequests(stack.emulators.east!).length,
-      inferenceRequests(stack.emulators.west!).length,
+      inferenceRequests(resource(stack, "east")).length,
+      inferenceRequests(resource(stack, "west")).length,
     ];
     const second = await postJson(url(stack), chat, {});
     assert.equal(second.status, 429);
@@ -164,8 +170,8 @@ models:
     assert.equal(body.error.code, "rate_limit_exceeded");
     assert.deepEqual(
       [
-        inferenceRequests(stack.emulators.east!).length,
-        inferenceRequests(stack.emulators.west!).length,
+        inferenceRequests(resource(stack, "east")).length,
+        inferenceRequests(resource(stack, "west")).length,
       ],
       counts,
       "no traffic while every target cools",
@@ -180,14 +186,14 @@ describe("an outage", () => {
       yaml: (urls) => twoTier(urls, "round-robin"),
     });
     try {
-      await stack.emulators.east!.close();
+      await resource(stack, "east").close();
       const statuses = await Promise.all(
         Array.from({ length: 20 }, () => postJson(url(stack), chat, {}).then((r) => r.status)),
       );
       assert.deepEqual(new Set(statuses), new Set([200]));
     } finally {
       await stack.proxy.close(1000);
-      await stack.emulators.west!.close();
+      await resource(stack, "west").close();
     }
   });
 
@@ -199,7 +205,7 @@ describe("an outage", () => {
       env: { AZURE_OPENAI_PROXY_RESPONSE_TIMEOUT: "300ms" },
     });
     try {
-      stack.emulators.east!.injectFault({ kind: "slow-first-byte", delayMs: 2000 });
+      resource(stack, "east").injectFault({ kind: "slow-first-byte", delayMs: 2000 });
       const response = await postJson(url(stack), chat, {});
       assert.equal(response.status, 504);
     } finally {
@@ -275,8 +281,8 @@ describe("configuration reload", () => {
     });
     try {
       const eastOnly = twoTier({
-        east: stack.emulators.east!.url,
-        west: stack.emulators.west!.url,
+        east: resource(stack, "east").url,
+        west: resource(stack, "west").url,
       });
       const westFirst = eastOnly.replace("priority: 0 }", "priority: 5 }");
       let running = true;
