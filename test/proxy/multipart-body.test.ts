@@ -4,21 +4,10 @@ import { Readable } from "node:stream";
 import { describe, it } from "node:test";
 import { ProxyError } from "../../src/openai/errors.ts";
 import { holdUntilModel, replaceFormField } from "../../src/proxy/multipart-body.ts";
+import { type FormPart, multipartBody } from "../helpers/multipart.ts";
 
 const boundary = "----test-boundary";
-function form(parts: { name: string; value: string | Buffer; filename?: string }[]): Buffer {
-  const out: Buffer[] = [];
-  for (const p of parts) {
-    const disposition = p.filename
-      ? `form-data; name="${p.name}"; filename="${p.filename}"\r\nContent-Type: audio/wav`
-      : `form-data; name="${p.name}"`;
-    out.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n\r\n`));
-    out.push(Buffer.isBuffer(p.value) ? p.value : Buffer.from(p.value));
-    out.push(Buffer.from("\r\n"));
-  }
-  out.push(Buffer.from(`--${boundary}--\r\n`));
-  return Buffer.concat(out);
-}
+const form = (parts: FormPart[]) => multipartBody(parts, boundary).body;
 const contentType = `multipart/form-data; boundary=${boundary}`;
 function chunked(data: Buffer, size: number): Readable {
   const chunks: Buffer[] = [];

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_API_VERSION } from "../../src/azure/api-versions.ts";
+import { type FormPart, multipartBody } from "../helpers/multipart.ts";
 import { EMULATOR_KEY, lastRequest, postJson, type Stack, startStack } from "../helpers/stack.ts";
 
 const chat = { model: "gpt-3.5-turbo", messages: [{ role: "user", content: "hi there" }] };
@@ -24,20 +25,7 @@ async function readEvents(response: Response): Promise<{ data: string; at: numbe
   return events;
 }
 
-function multipart(parts: { name: string; value: string | Buffer; filename?: string }[]) {
-  const boundary = "----proxy-test";
-  const out: Buffer[] = [];
-  for (const p of parts) {
-    const disposition = p.filename
-      ? `form-data; name="${p.name}"; filename="${p.filename}"\r\nContent-Type: audio/wav`
-      : `form-data; name="${p.name}"`;
-    out.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n\r\n`));
-    out.push(Buffer.isBuffer(p.value) ? p.value : Buffer.from(p.value));
-    out.push(Buffer.from("\r\n"));
-  }
-  out.push(Buffer.from(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(out), contentType: `multipart/form-data; boundary=${boundary}` };
-}
+const multipart = (parts: FormPart[]) => multipartBody(parts, "----proxy-test");
 
 describe("the dated Azure style", () => {
   let stack: Stack;
