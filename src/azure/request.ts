@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { invalidPathParameter } from "../openai/errors.ts";
 import type { Operation } from "../openai/operations.ts";
 
 /** Where one upstream request goes: the Azure resource and its API style. */
@@ -60,7 +61,10 @@ function fillPath(template: string, params: Readonly<Record<string, string>>): s
   return template.replace(/\{(\w+|\*)\}/g, (_, name: string) => {
     const value = params[name];
     if (value === undefined) throw new Error(`operation path needs parameter ${name}`);
-    return name === "*" ? encodeSegments(value) : encodeURIComponent(value);
+    if (name === "*") return encodeSegments(value);
+    // "." and ".." survive encoding and would be resolved by the server: refuse them.
+    if (value === "." || value === ".." || value === "") throw invalidPathParameter(name, value);
+    return encodeURIComponent(value);
   });
 }
 

@@ -84,6 +84,12 @@ export const invalidModelName = (model: string) =>
     { param: "model", code: "invalid_model" },
   );
 
+export const invalidPathParameter = (name: string, value: string) =>
+  new ProxyError(400, `The path parameter ${name} may not be ${JSON.stringify(value)}.`, {
+    param: name,
+    code: "invalid_path_parameter",
+  });
+
 export const modelNotFound = (model: string) =>
   new ProxyError(404, `The model '${model}' does not exist or you do not have access to it.`, {
     param: "model",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { buildAzureUrl, buildUpstreamHeaders } from "../../src/azure/request.ts";
+import { ProxyError } from "../../src/openai/errors.ts";
 import type { Operation } from "../../src/openai/operations.ts";
 import { FORWARD_ANY, OPERATIONS } from "../../src/openai/operations.ts";
 
@@ -98,6 +99,15 @@ describe("buildAzureUrl for the rest of the surface", () => {
       buildAzureUrl(v1, op("deployments.list"), undefined, {}, ""),
       "https://r.openai.azure.com/openai/deployments?api-version=2022-12-01",
     );
+  });
+
+  it("refuses a path parameter of . or .., which a server would resolve", () => {
+    for (const file_id of [".", ".."]) {
+      assert.throws(
+        () => buildAzureUrl(dated, op("GET /v1/files/:file_id"), undefined, { file_id }, ""),
+        (e: unknown) => e instanceof ProxyError && e.status === 400,
+      );
+    }
   });
 
   it("forwards any other /v1 path resource-scoped, segment by segment, never climbing out", () => {

@@ -38,6 +38,24 @@ describe("beyond inference", () => {
     assert.ok(received.path.startsWith("/openai/"), received.path);
   });
 
+  it("refuses . and .. as ids instead of letting Azure resolve them", async () => {
+    const { request } = await import("node:http");
+    const url = new URL(stack.url);
+    const before = stack.emulator.requests.length;
+    const status = await new Promise<number>((resolve, reject) => {
+      // fetch would normalise the path itself; a raw request sends it as written.
+      const req = request({ host: url.hostname, port: url.port, path: "/v1/files/..", headers });
+      req.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    assert.equal(status, 400);
+    assert.equal(stack.emulator.requests.length, before, "nothing forwarded");
+  });
+
   it("lists the resource's deployments at /deployments, as the original proxy did", async () => {
     const response = await fetch(`${stack.url}/deployments`, { headers });
     assert.equal(response.status, 200);
