@@ -33,6 +33,11 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     // The routes read bodies themselves (streamed or bounded), so Fastify's limit never applies.
     bodyLimit: Number.MAX_SAFE_INTEGER,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    // No route declares a JSON schema, so Fastify's schema compilers (ajv, fast-json-stringify)
+    // are never used; loading them cost ~40 ms of start-up (profiled).
+    schemaController: {
+      compilersFactory: { buildValidator: noCompiler, buildSerializer: noCompiler },
+    },
   });
   const cors = createCors(ctx.config.corsOrigins);
 
@@ -127,4 +132,9 @@ export function buildApp(ctx: AppContext): FastifyInstance {
 
 function legacyFineTunes(): never {
   throw legacyFineTunesRemoved();
+}
+
+/** Stands in for Fastify's schema compilers: no route here has a schema to compile. */
+function noCompiler(): never {
+  throw new Error("routes of this app declare no schemas");
 }
