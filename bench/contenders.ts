@@ -34,6 +34,19 @@ export const LABELS: Readonly<Record<ContenderId, string>> = {
 
 export const REPO = fileURLToPath(new URL("..", import.meta.url));
 
+/**
+ * The Node flags of `npm start` (package.json), so the proxy runs here exactly as users start
+ * it: `node <flags> src/main.ts`.
+ */
+const START_FLAGS: readonly string[] = (() => {
+  const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as {
+    scripts?: { start?: string };
+  };
+  const start = pkg.scripts?.start ?? "";
+  const match = /^node\s+(.*?)\s*src\/main\.ts$/.exec(start.trim());
+  return match?.[1] ? match[1].split(/\s+/) : [];
+})();
+
 export interface Running {
   readonly id: ContenderId;
   readonly target: Target;
@@ -144,7 +157,7 @@ export async function startContender(id: ContenderId, options: StartOptions): Pr
   } else {
     const root = options.proxyRoot ?? REPO;
     cwd = root;
-    args = [...(options.proxyNodeFlags ?? []), "src/main.ts"];
+    args = [...START_FLAGS, ...(options.proxyNodeFlags ?? []), "src/main.ts"];
     env = {
       ...baseEnv(),
       AZURE_OPENAI_ENDPOINT: `http://127.0.0.1:${options.fakePort}`,
