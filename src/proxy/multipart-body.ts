@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import type busboy from "busboy";
 import { bodyTooLarge, invalidMultipart } from "../openai/errors.ts";
+import { uploadGarbageCollector } from "./upload-garbage.ts";
 
 /** Bytes of the upload kept in memory while waiting for the `model` field; the rest goes to a temp file. */
 const MEMORY_LIMIT = 4 * 1024 * 1024;
@@ -70,6 +71,7 @@ export async function holdUntilModel(
   const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let received = 0;
   let ended = false;
+  const collectHeld = uploadGarbageCollector();
   try {
     while (model === undefined || (readAhead > 0 && spool.held < readAhead)) {
       const next = await chunks.next();
@@ -80,6 +82,7 @@ export async function holdUntilModel(
       }
       received += next.value.length;
       if (received > maxSize) throw bodyTooLarge(maxSize);
+      collectHeld(next.value);
       await spool.append(next.value);
       if (model !== undefined) continue; // reading ahead: the parser's work is done
       if (!parser.write(next.value)) await new Promise((r) => parser.once("drain", r));
@@ -185,6 +188,7 @@ class Spool {
   ): AsyncGenerator<Buffer> {
     try {
       if (this.file !== undefined) {
+        const collectSpooled = uploadGarbageCollector();
         for (let position = 0; position < this.fileBytes; ) {
           const size = Math.min(256 * 1024, this.fileBytes - position);
           const { buffer, bytesRead } = await this.file.read(
@@ -195,6 +199,7 @@ class Spool {
           );
           if (bytesRead === 0) break;
           position += bytesRead;
+          collectSpooled(buffer);
           yield buffer.subarray(0, bytesRead);
         }
         await this.dispose();
@@ -205,10 +210,12 @@ class Spool {
       yield* held;
       if (rest === undefined) return;
       let received = alreadyReceived;
+      const collectGarbage = uploadGarbageCollector();
       for (;;) {
         const next = await rest.next();
         if (next.done) return;
         received += next.value.length;
+        collectGarbage(next.value);
         if (received > maxSize) throw bodyTooLarge(maxSize);
         yield next.value;
       }

@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { type ClientAuth, upstreamCredential } from "../azure/credentials.ts";
 import { buildAzureUrl, buildUpstreamHeaders } from "../azure/request.ts";
@@ -15,6 +15,7 @@ import { type ForwardPlan, forwardWithFailover } from "../proxy/failover.ts";
 import { readJsonBody, replaceJsonModel } from "../proxy/json-body.ts";
 import { type HeldUpload, holdUntilModel, replaceFormField } from "../proxy/multipart-body.ts";
 import { checkDeclaredLength, declaredLength, readBody } from "../proxy/read-body.ts";
+import { uploadGarbageCollector } from "../proxy/upload-garbage.ts";
 import type { UpstreamRequest } from "../proxy/upstream-call.ts";
 import { TargetHealth } from "../routing/health.ts";
 import { PrioritySelection } from "../routing/policies.ts";
@@ -32,6 +33,8 @@ const LISTING_WAIT_MS = 3000;
  * they can be sent again to another target. Larger uploads stream, and do not fail over.
  */
 export const FAILOVER_UPLOAD_LIMIT = 4 * 1024 * 1024;
+/** Streamed bodies above this size get their garbage collected as they go (upload-garbage.ts). */
+const LARGE_UPLOAD = 32 * 1024 * 1024;
 
 /** The handler for one row of the operation table, in azure mode. */
 export function azureOperationHandler(operation: Operation, ctx: AppContext) {
@@ -72,7 +75,8 @@ export function azureOperationHandler(operation: Operation, ctx: AppContext) {
       model = upload.model;
     } else if (request.method !== "GET" && request.method !== "DELETE") {
       checkDeclaredLength(raw, config.maxUploadSize);
-      stream = raw;
+      const large = (declaredLength(raw) ?? Number.POSITIVE_INFINITY) > LARGE_UPLOAD;
+      stream = large ? Readable.from(collectingAsItGoes(raw), { objectMode: false }) : raw;
     }
 
     try {
@@ -150,6 +154,15 @@ export function azureOperationHandler(operation: Operation, ctx: AppContext) {
       await upload?.discard();
     }
   };
+}
+
+/** The body as it arrives, with its garbage collected as it goes (see upload-garbage.ts). */
+async function* collectingAsItGoes(body: Readable): AsyncGenerator<Buffer> {
+  const collect = uploadGarbageCollector();
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    collect(chunk);
+    yield chunk;
+  }
 }
 
 /**

@@ -56,6 +56,20 @@ describe("beyond inference", () => {
     assert.equal(stack.emulator.requests.length, before, "nothing forwarded");
   });
 
+  it("streams a 40 MB file upload through byte for byte", async () => {
+    const { createHash } = await import("node:crypto");
+    const bytes = Buffer.alloc(40 * 1024 * 1024);
+    for (let i = 0; i < bytes.length; i += 4096) bytes.writeUInt32LE(i, i);
+    const form = new FormData();
+    form.append("purpose", "fine-tune");
+    form.append("file", new Blob([bytes]), "big.bin");
+    const response = await fetch(`${stack.url}/v1/files`, { method: "POST", body: form, headers });
+    assert.ok(response.ok, String(response.status));
+    const file = lastRequest(stack.emulator).multipart?.files[0];
+    assert.equal(file?.size, bytes.length);
+    assert.equal(file?.sha256, createHash("sha256").update(bytes).digest("hex"));
+  });
+
   it("lists the resource's deployments at /deployments, as the original proxy did", async () => {
     const response = await fetch(`${stack.url}/deployments`, { headers });
     assert.equal(response.status, 200);
