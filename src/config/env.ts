@@ -3,6 +3,7 @@ import { parseEnv } from "node:util";
 import { API_VERSION_HELP, DEFAULT_API_VERSION, parseApiVersion } from "../azure/api-versions.ts";
 import { isSafeModelName } from "../routing/resolve-deployment.ts";
 import type { Config, ProxyMode } from "./config.ts";
+import { AZURE_ENDPOINT_SUFFIX, parseEndpoint } from "./endpoint.ts";
 
 /** Start-up configuration errors; each line names the variable and what is wrong. */
 export class ConfigError extends Error {
@@ -59,7 +60,7 @@ export function readConfig(env: Env): Config {
   const endpoint =
     endpointRaw === undefined
       ? undefined
-      : parseEndpoint("AZURE_OPENAI_ENDPOINT", endpointRaw, problems, /\/openai(\/v1)?$/);
+      : parseEndpoint("AZURE_OPENAI_ENDPOINT", endpointRaw, problems, AZURE_ENDPOINT_SUFFIX);
   const hasFile = value("AZURE_OPENAI_PROXY_CONFIG") !== undefined;
   if (endpointRaw === undefined && !hasFile && mode === "azure" && production) {
     problems.push(
@@ -203,31 +204,6 @@ function parseAddress(raw: string, problems: string[]): [string, number] {
   }
   const host = match[1] ?? (match[2] || "0.0.0.0");
   return [host, port];
-}
-
-function parseEndpoint(
-  name: string,
-  raw: string,
-  problems: string[],
-  redundantSuffix: RegExp,
-): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    problems.push(`${name}: "${raw}" is not a URL (e.g. https://my-resource.openai.azure.com)`);
-    return undefined;
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    problems.push(`${name}: must be an http:// or https:// URL, got "${url.protocol}"`);
-    return undefined;
-  }
-  if (url.username || url.password || url.search || url.hash) {
-    problems.push(`${name}: must not carry credentials, a query or a fragment`);
-    return undefined;
-  }
-  const path = url.pathname.replace(/\/+$/, "").replace(redundantSuffix, "");
-  return `${url.origin}${path}`;
 }
 
 /** `model=deployment,model2=deployment2`; model names are matched case-insensitively. */

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { API_VERSION_HELP, DEFAULT_API_VERSION, parseApiVersion } from "../azure/api-versions.ts";
 import { isSafeModelName } from "../routing/resolve-deployment.ts";
 import type { AzureApiStyle, AzureConfig } from "./config.ts";
+import { AZURE_ENDPOINT_SUFFIX, parseEndpoint } from "./endpoint.ts";
 
 /** How a pool picks among its available targets. */
 export const STRATEGIES = ["priority", "round-robin", "least-busy", "latency"] as const;
@@ -165,7 +166,7 @@ function parseResource(
     return undefined;
   }
   unknownKeys(path, raw, ["endpoint", "apiKey", "apiVersion"], problems);
-  const endpoint = parseEndpoint(`${path}.endpoint`, raw.endpoint, problems);
+  const endpoint = requiredEndpoint(`${path}.endpoint`, raw.endpoint, problems);
   const apiKey = raw.apiKey === undefined || raw.apiKey === "" ? undefined : String(raw.apiKey);
   const version = raw.apiVersion === undefined ? DEFAULT_API_VERSION : String(raw.apiVersion);
   const parsed = parseApiVersion(version);
@@ -242,23 +243,12 @@ function numberField(
   return raw;
 }
 
-function parseEndpoint(path: string, raw: unknown, problems: string[]): string | undefined {
+function requiredEndpoint(path: string, raw: unknown, problems: string[]): string | undefined {
   if (typeof raw !== "string" || raw === "") {
     problems.push(`${path}: required (e.g. https://my-resource.openai.azure.com)`);
     return undefined;
   }
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    problems.push(`${path}: "${raw}" is not a URL`);
-    return undefined;
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    problems.push(`${path}: must be an http:// or https:// URL`);
-    return undefined;
-  }
-  return `${url.origin}${url.pathname.replace(/\/+$/, "").replace(/\/openai(\/v1)?$/, "")}`;
+  return parseEndpoint(path, raw, problems, AZURE_ENDPOINT_SUFFIX);
 }
 
 function unknownKeys(

@@ -161,11 +161,6 @@ export const upstreamInterrupted = (detail: string) =>
     code: "upstream_interrupted",
   });
 
-export const upstreamBadResponse = (detail: string) =>
-  new ProxyError(502, `Azure OpenAI sent an answer the proxy could not read: ${detail}`, {
-    code: "upstream_bad_response",
-  });
-
 export const serviceStopping = () =>
   new ProxyError(503, "The proxy is shutting down; retry the request.", {
     code: "service_unavailable",

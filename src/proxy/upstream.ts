@@ -2,7 +2,6 @@ import { Agent, errors as undiciErrors } from "undici";
 import type { Config } from "../config/config.ts";
 import {
   type ProxyError,
-  upstreamBadResponse,
   upstreamInterrupted,
   upstreamTimeout,
   upstreamUnreachable,
@@ -36,9 +35,6 @@ export function upstreamFailure(error: unknown): ProxyError {
   }
   const code = (error as { code?: string } | undefined)?.code;
   const cause = (error as { cause?: { code?: string } } | undefined)?.cause?.code;
-  if (error instanceof undiciErrors.ResponseExceededMaxSizeError) {
-    return upstreamBadResponse("the answer was too large");
-  }
   return upstreamUnreachable(cause ?? code ?? "connection failed");
 }
 
