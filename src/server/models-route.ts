@@ -3,8 +3,10 @@ import type { FastifyInstance } from "fastify";
 import { upstreamCredential } from "../azure/credentials.ts";
 import type { DeploymentListing } from "../azure/deployments.ts";
 import { getAzureJson } from "../azure/get-json.ts";
+import { buildAzureUrl } from "../azure/request.ts";
 import { modelNotFound, ProxyError } from "../openai/errors.ts";
 import { listModels, type ModelObject } from "../openai/models.ts";
+import type { Operation } from "../openai/operations.ts";
 import { translateAzureError } from "../proxy/azure-errors.ts";
 import { upstreamFailure } from "../proxy/upstream.ts";
 import { resolveDeployment } from "../routing/resolve-deployment.ts";
@@ -16,6 +18,16 @@ import type { AppContext } from "./context.ts";
  * listing where Azure offers one, from the configured mapping otherwise); and the original
  * proxy's `GET /v1/models/{id}/capabilities`, from Azure's model object.
  */
+/** Azure's model object, asked for by the capabilities route (not a route of its own). */
+const AZURE_MODEL: Operation = {
+  id: "models.capabilities",
+  method: "GET",
+  path: "/v1/models/:model/capabilities",
+  scope: "resource",
+  model: "none",
+  azurePath: "models/{model}",
+};
+
 export function registerModelRoutes(app: FastifyInstance, ctx: AppContext): void {
   const fallbackListing = async (
     headers: IncomingHttpHeaders,
@@ -62,11 +74,7 @@ export function registerModelRoutes(app: FastifyInstance, ctx: AppContext): void
         (d) => d.id.toLowerCase() === deployment.toLowerCase(),
       );
       const azureModel = served?.model ?? name;
-      const { endpoint, apiStyle, apiVersion } = resource;
-      const url =
-        apiStyle === "v1"
-          ? `${endpoint}/openai/v1/models/${encodeURIComponent(azureModel)}`
-          : `${endpoint}/openai/models/${encodeURIComponent(azureModel)}?api-version=${encodeURIComponent(apiVersion)}`;
+      const url = buildAzureUrl(resource, AZURE_MODEL, undefined, { model: azureModel }, "");
       let answer: Awaited<ReturnType<typeof getAzureJson>>;
       try {
         answer = await getAzureJson(ctx.agent, url, credential, ctx.config.timeouts.responseMs);
