@@ -12,8 +12,17 @@ const entry = (name) => new URL(fromSource ? `src/${name}.ts` : `dist/${name}.js
 
 const [command, ...rest] = process.argv.slice(2);
 if (command === "emulator") {
-  const { runEmulatorCli } = await import(entry("emulator/main"));
-  await runEmulatorCli(rest);
+  // The emulator is its own workspace package (packages/emulator), absent from production images.
+  let emulator;
+  try {
+    emulator = await import("@azure-oai-proxy/emulator/main");
+  } catch {
+    process.stderr.write(
+      "azure-oai-proxy: the emulator is not installed here (it is a development package)\n",
+    );
+    process.exit(2);
+  }
+  await emulator.runEmulatorCli(rest);
 } else if (command === undefined || command.startsWith("-")) {
   await import(entry("main"));
 } else {

@@ -1,8 +1,8 @@
 import module from "node:module";
+import type { Emulator } from "@azure-oai-proxy/emulator";
 import type { Config } from "./config/config.ts";
 import { ConfigError, readConfig, withDotEnv } from "./config/env.ts";
 import { TopologyError } from "./config/topology.ts";
-import type { Emulator } from "./emulator/index.ts";
 import { createLogger, startProxy } from "./server/start.ts";
 
 const EMULATOR_KEY = "emulator-key";
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     config.azure.endpoint === undefined &&
     config.configFile === undefined
   ) {
-    const { startEmulator } = await import("./emulator/index.ts");
+    const { startEmulator } = await import("@azure-oai-proxy/emulator");
     emulator = await startEmulator({ apiKeys: [EMULATOR_KEY] });
     config = {
       ...config,

@@ -101,7 +101,7 @@ describe("npm start, when the port is taken", () => {
 
 describe("the Docker image's command, run directly", () => {
   it("starts in production with an endpoint, reports healthy, and exits 0 on SIGTERM", async () => {
-    const { startEmulator } = await import("../src/emulator/index.ts");
+    const { startEmulator } = await import("@azure-oai-proxy/emulator");
     const emulator = await startEmulator();
     const child = spawn(process.execPath, [MAIN], {
       env: {

@@ -5,12 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { DEFAULT_DEPLOYMENTS, type EmulatorDeployment } from "@azure-oai-proxy/emulator";
+import { greeting } from "@azure-oai-proxy/emulator/answers";
+import { heardText } from "@azure-oai-proxy/emulator/audio";
 import type OpenAI from "openai";
 import { toFile } from "openai";
 import { DEFAULT_API_VERSION } from "../../src/azure/api-versions.ts";
-import { greeting } from "../../src/emulator/answers.ts";
-import { heardText } from "../../src/emulator/audio.ts";
-import { DEFAULT_DEPLOYMENTS, type EmulatorDeployment } from "../../src/emulator/index.ts";
 import { EMULATOR_KEY, type Stack, startStack } from "../helpers/stack.ts";
 import {
   assertUpstream,

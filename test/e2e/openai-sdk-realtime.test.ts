@@ -9,12 +9,12 @@ import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
 import { type createConnection, connect as netConnect } from "node:net";
 import { after, before, describe, it } from "node:test";
+import type { RealtimeConnection, RecordedRequest } from "@azure-oai-proxy/emulator";
+import { greeting, planText } from "@azure-oai-proxy/emulator/answers";
 import type OpenAI from "openai";
 import { OpenAIRealtimeWS } from "openai/realtime/ws";
 import WebSocket from "ws";
 import { DEFAULT_API_VERSION } from "../../src/azure/api-versions.ts";
-import { greeting, planText } from "../../src/emulator/answers.ts";
-import type { RealtimeConnection, RecordedRequest } from "../../src/emulator/index.ts";
 import { EMULATOR_KEY, type Stack, startStack } from "../helpers/stack.ts";
 import { type AzureStyle, eventually, STYLE_ENV, STYLES, sdkClient } from "./sdk-harness.ts";
 

@@ -10,10 +10,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setImmediate as tick } from "node:timers/promises";
+import { greeting, planText } from "@azure-oai-proxy/emulator/answers";
+import { responseStreamEvents } from "@azure-oai-proxy/emulator/resources/responses";
 import OpenAI, { toFile } from "openai";
 import type { ResponseStreamEvent } from "openai/resources/responses/responses";
-import { greeting, planText } from "../../src/emulator/answers.ts";
-import { responseStreamEvents } from "../../src/emulator/resources/responses.ts";
 import { EMULATOR_KEY, type Stack, startStack } from "../helpers/stack.ts";
 import {
   assertResourceUpstream,

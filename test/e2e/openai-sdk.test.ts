@@ -6,18 +6,18 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import OpenAI, { toFile, toStreamingFile } from "openai";
-import type { ChatCompletionChunk } from "openai/resources/chat/completions";
-import type { Completion } from "openai/resources/completions";
 import {
   countWords,
   embeddingVector,
   greeting,
   planText,
   TINY_PNG_BASE64,
-} from "../../src/emulator/answers.ts";
-import { heardText, speechAudio } from "../../src/emulator/audio.ts";
-import { FORBIDDEN_WORD } from "../../src/emulator/handlers.ts";
+} from "@azure-oai-proxy/emulator/answers";
+import { heardText, speechAudio } from "@azure-oai-proxy/emulator/audio";
+import { FORBIDDEN_WORD } from "@azure-oai-proxy/emulator/handlers";
+import OpenAI, { toFile, toStreamingFile } from "openai";
+import type { ChatCompletionChunk } from "openai/resources/chat/completions";
+import type { Completion } from "openai/resources/completions";
 import { type Stack, startStack } from "../helpers/stack.ts";
 import {
   assertUpstream,

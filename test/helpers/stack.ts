@@ -1,5 +1,5 @@
+import { type Emulator, type EmulatorOptions, startEmulator } from "@azure-oai-proxy/emulator";
 import { readConfig } from "../../src/config/env.ts";
-import { type Emulator, type EmulatorOptions, startEmulator } from "../../src/emulator/index.ts";
 import { createLogger, type RunningProxy, startProxy } from "../../src/server/start.ts";
 
 export const EMULATOR_KEY = "emulator-key";

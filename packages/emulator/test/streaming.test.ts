@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
-import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
+import { type Emulator, startEmulator } from "../src/index.ts";
 import { chatBody, type Json, jsonEvents, postDated, readEvents, waitFor } from "./client.ts";
 
 const SAFE = { filtered: false, severity: "safe" };

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import type { IncomingMessage } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
-import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
+import { type Emulator, startEmulator } from "../src/index.ts";
 import { type Json, KEY, waitFor } from "./client.ts";
 
 const DEPLOYMENT = "gpt-4o-realtime-preview";

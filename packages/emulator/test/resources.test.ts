@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { after, afterEach, before, describe, it } from "node:test";
-import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
+import { type Emulator, startEmulator } from "../src/index.ts";
 import { type AzureResponse, fetchAzure, type Json, KEY } from "./client.ts";
 
 type Style = "dated" | "v1";

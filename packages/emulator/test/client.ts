@@ -1,5 +1,5 @@
 /** Small HTTP helpers shared by the emulator tests. */
-import type { Emulator } from "../../src/emulator/index.ts";
+import type { Emulator } from "../src/index.ts";
 
 export const KEY = "emulator-key";
 

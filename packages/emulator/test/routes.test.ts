@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { checkApiVersion } from "../../src/emulator/api-version.ts";
-import { isAuthorized, keyCheck } from "../../src/emulator/auth.ts";
-import { operationsOf } from "../../src/emulator/catalog.ts";
-import { Lifecycle } from "../../src/emulator/resources/lifecycle.ts";
-import { matchRoute, requestStyle } from "../../src/emulator/routes.ts";
+import { checkApiVersion } from "../src/api-version.ts";
+import { isAuthorized, keyCheck } from "../src/auth.ts";
+import { operationsOf } from "../src/catalog.ts";
+import { Lifecycle } from "../src/resources/lifecycle.ts";
+import { matchRoute, requestStyle } from "../src/routes.ts";
 
 describe("emulator routes", () => {
   it("matches dated inference paths and decodes the deployment segment", () => {

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import type { ServerResponse } from "node:http";
 import { describe, it } from "node:test";
-import { sendReply } from "../../src/emulator/reply.ts";
-import { sseEvent } from "../../src/emulator/sse.ts";
+import { sendReply } from "../src/reply.ts";
+import { sseEvent } from "../src/sse.ts";
 
 /** Just enough of a ServerResponse to watch what sendReply writes. */
 class RecordingResponse extends EventEmitter {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
+import { type Emulator, startEmulator } from "../src/index.ts";
 import { datedUrl, fetchAzure, KEY } from "./client.ts";
 
 function audioFile(size: number): Buffer {

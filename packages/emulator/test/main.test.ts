@@ -3,9 +3,9 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { EmulatorConfigError, emulatorOptionsFrom } from "../../src/emulator/main.ts";
+import { EmulatorConfigError, emulatorOptionsFrom } from "../src/main.ts";
 
-const MAIN = fileURLToPath(new URL("../../src/emulator/main.ts", import.meta.url));
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 
 describe("emulator command line", () => {
   it("reads host, port and keys from the environment, with defaults", () => {

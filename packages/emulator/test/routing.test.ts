@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
+import { type Emulator, startEmulator } from "../src/index.ts";
 import { API_VERSION, chatBody, datedUrl, fetchAzure, KEY, postDated, postV1 } from "./client.ts";
 
 const ACCESS_DENIED =
