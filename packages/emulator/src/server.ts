@@ -79,7 +79,9 @@ function openExchange(
     if (!res.writableFinished && !cutOnPurpose && !isClosing()) record.aborted = true;
     controller.abort();
   };
-  if (res.socket === null || res.socket.destroyed) onClose();
+  // The request's socket, not the response's: a response queued behind the previous one on a
+  // kept-alive connection has no socket yet (res.socket is null) although the client is there.
+  if (res.req.socket.destroyed) onClose();
   else res.once("close", onClose);
   return {
     signal: controller.signal,
