@@ -28,7 +28,7 @@ export function buildAzureUrl(
   target: AzureTarget,
   operation: Operation,
   deployment: string | undefined,
-  params: Readonly<Record<string, string>>,
+  params: Readonly<Record<string, string | undefined>>,
   clientQuery: string,
 ): string {
   const style = operation.fixedApiVersion === undefined ? target.apiStyle : "dated";
@@ -56,7 +56,7 @@ export function buildAzureUrl(
 }
 
 /** Replaces `{name}` placeholders with encoded parameters; `{*}` takes a path of several segments. */
-function fillPath(template: string, params: Readonly<Record<string, string>>): string {
+function fillPath(template: string, params: Readonly<Record<string, string | undefined>>): string {
   if (!template.includes("{")) return template;
   return template.replace(/\{(\w+|\*)\}/g, (_, name: string) => {
     const value = params[name];

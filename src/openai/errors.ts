@@ -126,6 +126,11 @@ export const invalidMultipart = (detail: string) =>
 export const unknownRoute = (method: string, path: string) =>
   new ProxyError(404, `Invalid URL (${method} ${path})`, { code: "unknown_url" });
 
+export const invalidUrl = (path: string) =>
+  new ProxyError(400, `'${path}' is not a valid URL: its percent-encoding cannot be decoded.`, {
+    code: "invalid_url",
+  });
+
 export const legacyFineTunesRemoved = () =>
   new ProxyError(
     410,

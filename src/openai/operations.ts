@@ -28,7 +28,7 @@ export interface Operation {
   /** Stable name, used in logs and metrics. */
   readonly id: string;
   readonly method: Method;
-  /** The client's path, Fastify syntax for parameters (`/v1/files/:file_id`). */
+  /** The client's path, find-my-way syntax for parameters (`/v1/files/:file_id`). */
   readonly path: string;
   readonly scope: OperationScope;
   readonly model: ModelSource;

@@ -1,14 +1,12 @@
-import type { FastifyReply } from "fastify";
+import type { ServerResponse } from "node:http";
 import type { Agent } from "undici";
+import type { RequestRecord } from "../observe/request-record.ts";
 import { allTargetsCooling } from "../openai/errors.ts";
 import type { Pool } from "../routing/pool.ts";
 import type { Target } from "../routing/target.ts";
-import type { RequestLog } from "../server/request-log.ts";
 import { type RelayOptions, relayAnswer, relayAzureError } from "./relay.ts";
+import { type FailedAttempt, failoverReason, learnFromFailure, tryAgain } from "./try-again.ts";
 import { callUpstream, type Outcome, type UpstreamRequest } from "./upstream-call.ts";
-
-/** Azure statuses that say "this target, not this request": another target may succeed. */
-const FAILOVER_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 
 export interface FailoverLimits {
   /** Targets tried at most for one request. */
@@ -37,8 +35,8 @@ export interface ForwardPlan {
 export async function forwardWithFailover(
   agent: Agent,
   plan: ForwardPlan,
-  reply: FastifyReply,
-  log: RequestLog,
+  res: ServerResponse,
+  log: RequestRecord,
   limits: FailoverLimits,
 ): Promise<void> {
   // One controller for both reasons to stop: the client went away, or the total time is up.
@@ -50,18 +48,18 @@ export async function forwardWithFailover(
     controller.abort();
   };
   const onClose = () => {
-    if (!reply.raw.writableFinished) stopFor("client");
+    if (!res.writableFinished) stopFor("client");
   };
-  reply.raw.once("close", onClose);
+  res.once("close", onClose);
   const timer = setTimeout(() => stopFor("deadline"), limits.totalMs);
   const stop = { signal: controller.signal, stopped: () => stopped };
   const tried = new Set<Target>();
-  const records: NonNullable<RequestLog["attempts"]> = [];
+  const records: NonNullable<RequestRecord["attempts"]> = [];
   // One attempt says nothing the request's own log fields don't; more are worth a field each.
   const noteAttempts = () => {
     if (records.length > 1) log.attempts = records;
   };
-  let last: Exclude<Outcome, { kind: "answer" | "aborted" }> | undefined;
+  let last: FailedAttempt | undefined;
   let lastTarget: Target | undefined;
   try {
     for (let attempt = 0; attempt < limits.maxAttempts && stopped === undefined; attempt++) {
@@ -89,7 +87,7 @@ export async function forwardWithFailover(
           target.health.succeeded(outcome.firstByteMs);
           noteTarget(log, target);
           const relay = withTargetHeader(plan, target);
-          await relayAnswer(outcome, reply, relay, log, stop);
+          await relayAnswer(outcome, res, relay, log, stop);
           return;
         }
       } finally {
@@ -97,22 +95,15 @@ export async function forwardWithFailover(
       }
       if (outcome.kind === "aborted") {
         log.error = "client closed the connection";
-        reply.hijack();
         return;
       }
       last = outcome;
       lastTarget = target;
-      if (outcome.kind === "azure-error") {
-        if (outcome.status === 429) target.health.rateLimited(outcome.headers, Date.now());
-        else if (outcome.status >= 500) target.health.failed(Date.now());
-        if (!FAILOVER_STATUSES.has(outcome.status)) break;
-      } else {
-        if (!outcome.retryable) break;
-        target.health.failed(Date.now());
-      }
+      learnFromFailure(target.health, outcome, Date.now());
+      if (!tryAgain(outcome, attempt + 1, limits.maxAttempts)) break;
     }
   } finally {
-    reply.raw.off("close", onClose);
+    res.off("close", onClose);
     clearTimeout(timer);
   }
   noteAttempts();
@@ -124,13 +115,13 @@ export async function forwardWithFailover(
   }
   noteTarget(log, lastTarget);
   if (last.kind === "azure-error") {
-    await relayAzureError(last, reply, withTargetHeader(plan, lastTarget), log);
+    relayAzureError(last, res, withTargetHeader(plan, lastTarget), log);
     return;
   }
   throw last.error;
 }
 
-function noteTarget(log: RequestLog, target: Target): void {
+function noteTarget(log: RequestRecord, target: Target): void {
   log.deployment = target.deployment;
   log.target = target.id;
 }
@@ -149,18 +140,13 @@ function attemptRecord(target: Target, outcome: Outcome, started: number) {
     case "answer":
       return { target: target.id, status: outcome.status, ms };
     case "azure-error":
-      return {
-        target: target.id,
-        status: outcome.status,
-        ms,
-        failover: FAILOVER_STATUSES.has(outcome.status) ? `azure ${outcome.status}` : undefined,
-      };
+      return { target: target.id, status: outcome.status, ms, failover: failoverReason(outcome) };
     case "failed":
       return {
         target: target.id,
         status: outcome.error.status,
         ms,
-        failover: outcome.retryable ? (outcome.error.code ?? "failed") : undefined,
+        failover: failoverReason(outcome),
       };
     case "aborted":
       return { target: target.id, ms, failover: undefined };

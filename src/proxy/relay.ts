@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders, ServerResponse } from "node:http";
-import type { FastifyReply } from "fastify";
+import type { RequestRecord } from "../observe/request-record.ts";
 import { upstreamTimeout } from "../openai/errors.ts";
 import type { StreamAdapter } from "../openai/operations.ts";
-import type { RequestLog } from "../server/request-log.ts";
 import { translateAzureError } from "./azure-errors.ts";
+import { sendJson } from "./respond.ts";
 import { AzureArtefactFilter, sseErrorEvent } from "./sse.ts";
 import { midStreamFailure } from "./upstream.ts";
 import type { Outcome } from "./upstream-call.ts";
@@ -40,18 +40,17 @@ function copyHeaders(
 }
 
 /** Azure's error answer, in OpenAI's shape, with Azure's status and useful headers. */
-export async function relayAzureError(
+export function relayAzureError(
   outcome: Extract<Outcome, { kind: "azure-error" }>,
-  reply: FastifyReply,
+  res: ServerResponse,
   options: RelayOptions,
-  log: RequestLog,
-): Promise<void> {
+  log: RequestRecord,
+): void {
   const translated = translateAzureError(outcome.status, outcome.body);
   log.error = translated.error.code ?? undefined;
-  reply.code(outcome.status);
-  reply.headers(copyHeaders(outcome.headers, (name) => name.startsWith("content-")));
-  if (options.headers) reply.headers(options.headers);
-  await reply.send(translated);
+  const headers = copyHeaders(outcome.headers, (name) => name.startsWith("content-"));
+  if (options.headers) Object.assign(headers, options.headers);
+  sendJson(res, outcome.status, translated, headers);
 }
 
 /**
@@ -61,13 +60,11 @@ export async function relayAzureError(
  */
 export async function relayAnswer(
   outcome: Extract<Outcome, { kind: "answer" }>,
-  reply: FastifyReply,
+  res: ServerResponse,
   options: RelayOptions,
-  log: RequestLog,
+  log: RequestRecord,
   stop: { stopped: () => "client" | "deadline" | undefined },
 ): Promise<void> {
-  reply.hijack();
-  const res = reply.raw;
   const contentType = String(outcome.headers["content-type"] ?? "");
   const isSse = contentType.startsWith("text/event-stream");
   const filter =

@@ -1,5 +1,12 @@
 import type { IncomingHttpHeaders } from "node:http";
 
+/**
+ * Azure statuses that say "this target, not this request": another target may succeed, so the
+ * request fails over (connection failures and timeouts do too). Data, as undici's retry handler
+ * keeps its `statusCodes`: the loop that sequences attempts holds no literal.
+ */
+export const FAILOVER_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
+
 /** Cooldown after a 429 that names no wait. */
 export const DEFAULT_RATE_LIMIT_COOLDOWN_MS = 10_000;
 /** First cooldown after a failure; doubles with each failure in a row, up to the maximum. */

@@ -44,6 +44,27 @@ export class RouteTable {
     }
   }
 
+  /**
+   * openai mode: one resource, OpenAI itself, reached as it is (v1 paths, the client's key).
+   * Its only pool is the fallback one, without a deployment.
+   */
+  static forOpenAI(endpoint: string): RouteTable {
+    const openai: ResourceConfig = {
+      name: "openai",
+      endpoint,
+      apiStyle: "v1",
+      apiVersion: "",
+      apiKey: undefined,
+    };
+    const topology: Topology = {
+      resources: new Map([[openai.name, openai]]),
+      fallback: openai,
+      models: new Map(),
+      source: "environment",
+    };
+    return new RouteTable(topology, new HealthRegistry());
+  }
+
   /** The configured pool for a client model name, if the file lists it. */
   configured(model: string): Pool | undefined {
     return this.pools.get(model.toLowerCase());

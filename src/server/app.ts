@@ -1,140 +1,168 @@
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyError,
-  type FastifyInstance,
-  LogController,
-} from "fastify";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import FindMyWay from "find-my-way";
+import type { RequestRecord } from "../observe/request-record.ts";
+import { logWhenDone } from "../observe/request-record.ts";
 import {
   internalError,
+  invalidUrl,
   legacyFineTunesRemoved,
   ProxyError,
   serviceStopping,
   unknownRoute,
 } from "../openai/errors.ts";
 import { FORWARD_ANY, OPERATIONS } from "../openai/operations.ts";
-import type { AppContext } from "./context.ts";
+import type { ProxyContext } from "../proxy/context.ts";
+import {
+  openaiPassthroughHandler,
+  operationHandler,
+  type RouteHandler,
+} from "../proxy/operation-handler.ts";
+import { sendError, sendJson } from "../proxy/respond.ts";
+import { RouteTable } from "../routing/route-table.ts";
 import { createCors } from "./cors.ts";
-import { registerModelRoutes } from "./models-route.ts";
-import { azureOperationHandler, openaiPassthroughHandler } from "./proxy-route.ts";
-import { logWhenDone, type RequestLog } from "./request-log.ts";
+import { modelRoutes } from "./models-route.ts";
 
-declare module "fastify" {
-  interface FastifyRequest {
-    proxyLog: RequestLog;
-  }
-}
+type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
+const ANY: readonly Method[] = ["GET", "POST", "DELETE", "PUT", "PATCH"];
 
-/** The HTTP app: routes from the operation table, auth, CORS, health, OpenAI-shaped errors. */
-export function buildApp(ctx: AppContext): FastifyInstance {
-  const app = Fastify({
-    loggerInstance: ctx.logger as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
-    // The routes read bodies themselves (streamed or bounded), so Fastify's limit never applies.
-    bodyLimit: Number.MAX_SAFE_INTEGER,
-    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
-    // No route declares a JSON schema, so Fastify's schema compilers (ajv, fast-json-stringify)
-    // are never used; loading them cost ~40 ms of start-up (profiled).
-    schemaController: {
-      compilersFactory: { buildValidator: noCompiler, buildSerializer: noCompiler },
-    },
+/**
+ * The HTTP front: a request listener for node:http, with find-my-way routing built from the
+ * operation table, CORS, health, one log record per request and OpenAI-shaped errors. Nothing
+ * below it knows which server calls it.
+ */
+export function createRequestListener(
+  ctx: ProxyContext,
+): (request: IncomingMessage, response: ServerResponse) => void {
+  const router = FindMyWay({
+    ignoreTrailingSlash: true,
+    ignoreDuplicateSlashes: true,
+    onBadUrl: () => {},
   });
+  const on = (methods: Method | readonly Method[], path: string, handler: RouteHandler) => {
+    const list = typeof methods === "string" ? [methods] : methods;
+    // HEAD is served wherever GET is, as HTTP asks (node:http sends no body for it).
+    const all: Method[] = list.includes("GET") ? [...list, "HEAD"] : [...list];
+    router.on(all, path, () => {}, handler);
+  };
+  for (const [path, handler] of Object.entries(routes(ctx))) {
+    on(path === "*" ? "OPTIONS" : "GET", path, handler);
+  }
+  if (ctx.config.mode === "openai") {
+    on(["GET", "POST", "DELETE"], "/v1/*", openaiPassthroughHandler(ctx, openaiRoutes(ctx)));
+  } else {
+    for (const operation of OPERATIONS) {
+      if (operation.websocket) continue; // served by the upgrade handler (realtime.ts)
+      on(operation.method, operation.path, operationHandler(operation, ctx));
+    }
+    on(ANY, FORWARD_ANY.path, operationHandler(FORWARD_ANY, ctx));
+    for (const [path, handler] of Object.entries(modelRoutes(ctx))) on("GET", path, handler);
+    const legacy: RouteHandler = () => {
+      throw legacyFineTunesRemoved();
+    };
+    on(ANY, "/v1/fine_tunes", legacy);
+    on(ANY, "/v1/fine_tunes/*", legacy);
+  }
   const cors = createCors(ctx.config.corsOrigins);
 
-  app.decorateRequest("proxyLog", null as unknown as RequestLog);
-  app.addHook("onRequest", (request, reply, done) => {
-    request.proxyLog = {};
-    logWhenDone(ctx.logger, request.raw, reply.raw, request.proxyLog);
-    cors.apply(request.headers, reply.raw);
-    done();
-  });
-
-  // Bodies are left unread for the handlers: JSON is read bounded, uploads are streamed.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", (_request, _payload, done) => done(null));
-
-  app.setErrorHandler((error: FastifyError | ProxyError, request, reply) => {
-    let proxyError: ProxyError;
-    if (error instanceof ProxyError) proxyError = error;
-    else if (typeof error.statusCode === "number" && error.statusCode < 500) {
-      proxyError = new ProxyError(error.statusCode, error.message, {
-        code: error.code?.toLowerCase() ?? null,
-      });
-    } else {
-      request.log.error({ err: error }, "unexpected error");
-      proxyError = internalError();
+  return (request, response) => {
+    const record: RequestRecord = {};
+    logWhenDone(ctx.logger, request, response, record);
+    cors.apply(request.headers, response);
+    const url = request.url ?? "/";
+    const found = router.find(request.method as Method, url);
+    const fail = (error: unknown) => answerError(ctx, request, response, record, error);
+    if (found === null) {
+      fail(unknownRoute(request.method ?? "", url.split("?", 1)[0] ?? ""));
+      return;
     }
-    request.proxyLog.error ??= proxyError.code ?? proxyError.message;
-    void reply.code(proxyError.status).headers(proxyError.headers).send(proxyError.toBody());
-  });
-  app.setNotFoundHandler((request, _reply) => {
-    throw unknownRoute(request.method, request.url.split("?", 1)[0] ?? "");
-  });
+    // A path the router could not decode (bad percent-encoding) comes back without a handler.
+    const handler = found.store as RouteHandler | null;
+    if (handler === null) {
+      fail(invalidUrl(url.split("?", 1)[0] ?? ""));
+      return;
+    }
+    try {
+      const done = handler(request, response, found.params, record);
+      if (done !== undefined) done.catch(fail);
+    } catch (error) {
+      fail(error);
+    }
+  };
 
-  app.options("*", (request, reply) => {
-    void reply.code(204).headers(cors.preflight(request.headers)).send();
-  });
-
-  app.get("/healthz", () => {
-    const { topology } = ctx.routes;
-    const fallback = topology.fallback;
+  /** Routes answered by the proxy itself, in both modes. */
+  function routes(ctx: ProxyContext): Record<string, RouteHandler> {
     return {
-      status: "ok",
-      mode: ctx.config.mode,
-      upstream: ctx.config.azure.emulator ? "emulator" : ctx.config.mode,
-      ...(ctx.config.mode === "azure" && fallback
-        ? { apiStyle: fallback.apiStyle, apiVersion: fallback.apiVersion || undefined }
-        : {}),
-      ...(topology.source === "environment"
-        ? {}
-        : {
-            config: topology.source,
-            resources: topology.resources.size,
-            models: topology.models.size,
-          }),
-      ...(ctx.config.azure.emulator
-        ? {
-            warning:
-              "AZURE_OPENAI_ENDPOINT is not set: requests go to the built-in Azure OpenAI emulator, not to Azure.",
-          }
-        : {}),
+      "*": (request, response) => {
+        response.writeHead(204, cors.preflight(request.headers));
+        response.end();
+      },
+      "/healthz": (_request, response) => sendJson(response, 200, health(ctx)),
+      "/readyz": (_request, response) => {
+        if (!ctx.ready) throw serviceStopping();
+        sendJson(response, 200, { status: "ready" });
+      },
     };
-  });
-  app.get("/readyz", (_request, reply) => {
-    if (!ctx.ready) throw serviceStopping();
-    void reply.send({ status: "ready" });
-  });
-
-  if (ctx.config.mode === "openai") {
-    const passthrough = openaiPassthroughHandler(ctx);
-    app.route({ method: ["GET", "POST", "DELETE"], url: "/v1/*", handler: passthrough });
-    return app;
   }
-
-  for (const operation of OPERATIONS) {
-    if (operation.websocket) continue; // served by the upgrade handler below
-    app.route({
-      method: operation.method,
-      url: operation.path,
-      handler: azureOperationHandler(operation, ctx),
-    });
-  }
-  app.route({
-    method: ["GET", "POST", "DELETE", "PUT", "PATCH"],
-    url: FORWARD_ANY.path,
-    handler: azureOperationHandler(FORWARD_ANY, ctx),
-  });
-  registerModelRoutes(app, ctx);
-  app.all("/v1/fine_tunes", legacyFineTunes);
-  app.all("/v1/fine_tunes/*", legacyFineTunes);
-  return app;
 }
 
-function legacyFineTunes(): never {
-  throw legacyFineTunesRemoved();
+/** openai mode's route table: OpenAI itself, one target. Built once. */
+function openaiRoutes(ctx: ProxyContext): RouteTable {
+  return RouteTable.forOpenAI(ctx.config.openaiEndpoint);
 }
 
-/** Stands in for Fastify's schema compilers: no route here has a schema to compile. */
-function noCompiler(): never {
-  throw new Error("routes of this app declare no schemas");
+/** What `/healthz` says: the mode, where requests go, never a secret. */
+function health(ctx: ProxyContext): Record<string, unknown> {
+  const { topology } = ctx.routes;
+  const fallback = topology.fallback;
+  return {
+    status: "ok",
+    mode: ctx.config.mode,
+    upstream: ctx.config.azure.emulator ? "emulator" : ctx.config.mode,
+    ...(ctx.config.mode === "azure" && fallback
+      ? { apiStyle: fallback.apiStyle, apiVersion: fallback.apiVersion || undefined }
+      : {}),
+    ...(topology.source === "environment"
+      ? {}
+      : {
+          config: topology.source,
+          resources: topology.resources.size,
+          models: topology.models.size,
+        }),
+    ...(ctx.config.azure.emulator
+      ? {
+          warning:
+            "AZURE_OPENAI_ENDPOINT is not set: requests go to the built-in Azure OpenAI emulator, not to Azure.",
+        }
+      : {}),
+  };
+}
+
+/**
+ * Any failure of a route becomes an OpenAI-shaped answer. A ProxyError is the proxy's own answer;
+ * a client that went away is recorded as such; anything else is a bug: logged, answered 500.
+ */
+function answerError(
+  ctx: ProxyContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  record: RequestRecord,
+  error: unknown,
+): void {
+  if (!(error instanceof ProxyError) && (request.destroyed || response.destroyed)) {
+    record.error = "client closed the connection";
+    response.destroy();
+    return;
+  }
+  let proxyError: ProxyError;
+  if (error instanceof ProxyError) proxyError = error;
+  else {
+    ctx.logger.error({ err: error }, "unexpected error");
+    proxyError = internalError();
+  }
+  record.error ??= proxyError.code ?? proxyError.message;
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  sendError(response, proxyError);
 }

@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { FastifyInstance } from "fastify";
 import { upstreamCredential } from "../azure/credentials.ts";
 import type { DeploymentListing } from "../azure/deployments.ts";
 import { getAzureJson } from "../azure/get-json.ts";
@@ -8,9 +7,11 @@ import { modelNotFound, ProxyError } from "../openai/errors.ts";
 import { listModels, type ModelObject } from "../openai/models.ts";
 import type { Operation } from "../openai/operations.ts";
 import { translateAzureError } from "../proxy/azure-errors.ts";
+import type { ProxyContext } from "../proxy/context.ts";
+import type { RouteHandler } from "../proxy/operation-handler.ts";
+import { sendJson } from "../proxy/respond.ts";
 import { upstreamFailure } from "../proxy/upstream.ts";
 import { resolveDeployment } from "../routing/resolve-deployment.ts";
-import type { AppContext } from "./context.ts";
 
 /**
  * `GET /v1/models` and `GET /v1/models/{id}` answered by the proxy in OpenAI's shape: the
@@ -28,7 +29,8 @@ const AZURE_MODEL: Operation = {
   azurePath: "models/{model}",
 };
 
-export function registerModelRoutes(app: FastifyInstance, ctx: AppContext): void {
+/** The model routes, by path. */
+export function modelRoutes(ctx: ProxyContext): Record<string, RouteHandler> {
   const fallbackListing = async (
     headers: IncomingHttpHeaders,
   ): Promise<DeploymentListing | null> => {
@@ -48,59 +50,61 @@ export function registerModelRoutes(app: FastifyInstance, ctx: AppContext): void
     return [...configured, ...rest];
   };
 
-  app.get("/v1/models", async (request) => {
-    request.proxyLog.operation = "models.list";
-    return { object: "list", data: await models(request.headers) };
-  });
-  app.get<{ Params: { model: string } }>("/v1/models/:model", async (request) => {
-    request.proxyLog.operation = "models.retrieve";
-    const id = request.params.model.toLowerCase();
+  const list: RouteHandler = async (request, response, _params, record) => {
+    record.operation = "models.list";
+    sendJson(response, 200, { object: "list", data: await models(request.headers) });
+  };
+  const retrieve: RouteHandler = async (request, response, params, record) => {
+    record.operation = "models.retrieve";
+    const name = params.model ?? "";
+    const id = name.toLowerCase();
     const found = (await models(request.headers)).find((m) => m.id.toLowerCase() === id);
-    if (found === undefined) throw modelNotFound(request.params.model);
-    return found;
-  });
-  app.get<{ Params: { model: string } }>(
-    "/v1/models/:model/capabilities",
-    async (request, reply) => {
-      request.proxyLog.operation = "models.capabilities";
-      const resource = ctx.routes.topology.fallback;
-      if (resource === undefined) throw modelNotFound(request.params.model);
-      const credential = upstreamCredential(resource, ctx.authenticate(request.headers));
-      const name = request.params.model;
-      // A deployment (or a name resolving to one) is asked about by the model it serves.
-      const known = await ctx.directoryFor(resource).get(credential);
-      const deployment = resolveDeployment(name, ctx.config.modelMapper, known?.index ?? undefined);
-      const served = known?.deployments.find(
-        (d) => d.id.toLowerCase() === deployment.toLowerCase(),
+    if (found === undefined) throw modelNotFound(name);
+    sendJson(response, 200, found);
+  };
+  const capabilities: RouteHandler = async (request, response, params, record) => {
+    record.operation = "models.capabilities";
+    const name = params.model ?? "";
+    const resource = ctx.routes.topology.fallback;
+    if (resource === undefined) throw modelNotFound(name);
+    const credential = upstreamCredential(resource, ctx.authenticate(request.headers));
+    // A deployment (or a name resolving to one) is asked about by the model it serves.
+    const known = await ctx.directoryFor(resource).get(credential);
+    const deployment = resolveDeployment(name, ctx.config.modelMapper, known?.index ?? undefined);
+    const served = known?.deployments.find((d) => d.id.toLowerCase() === deployment.toLowerCase());
+    const azureModel = served?.model ?? name;
+    const url = buildAzureUrl(resource, AZURE_MODEL, undefined, { model: azureModel }, "");
+    let answer: Awaited<ReturnType<typeof getAzureJson>>;
+    try {
+      answer = await getAzureJson(ctx.agent, url, credential, ctx.config.timeouts.responseMs);
+    } catch (error) {
+      throw upstreamFailure(error);
+    }
+    if (answer.status >= 400) {
+      sendJson(response, answer.status, translateAzureError(answer.status, answer.body));
+      return;
+    }
+    let model: Record<string, unknown>;
+    try {
+      model = JSON.parse(answer.body.toString("utf8"));
+    } catch {
+      throw new ProxyError(
+        502,
+        "Azure OpenAI answered the model lookup with something other than JSON.",
       );
-      const azureModel = served?.model ?? name;
-      const url = buildAzureUrl(resource, AZURE_MODEL, undefined, { model: azureModel }, "");
-      let answer: Awaited<ReturnType<typeof getAzureJson>>;
-      try {
-        answer = await getAzureJson(ctx.agent, url, credential, ctx.config.timeouts.responseMs);
-      } catch (error) {
-        throw upstreamFailure(error);
-      }
-      if (answer.status >= 400) {
-        return reply.code(answer.status).send(translateAzureError(answer.status, answer.body));
-      }
-      let model: Record<string, unknown>;
-      try {
-        model = JSON.parse(answer.body.toString("utf8"));
-      } catch {
-        throw new ProxyError(
-          502,
-          "Azure OpenAI answered the model lookup with something other than JSON.",
-        );
-      }
-      return {
-        id: name,
-        object: "model",
-        model: model.id ?? azureModel,
-        capabilities: model.capabilities ?? {},
-        lifecycle_status: model.lifecycle_status,
-        deprecation: model.deprecation,
-      };
-    },
-  );
+    }
+    sendJson(response, 200, {
+      id: name,
+      object: "model",
+      model: model.id ?? azureModel,
+      capabilities: model.capabilities ?? {},
+      lifecycle_status: model.lifecycle_status,
+      deprecation: model.deprecation,
+    });
+  };
+  return {
+    "/v1/models": list,
+    "/v1/models/:model": retrieve,
+    "/v1/models/:model/capabilities": capabilities,
+  };
 }

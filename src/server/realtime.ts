@@ -18,10 +18,10 @@ import {
 } from "../openai/errors.ts";
 import type { Operation } from "../openai/operations.ts";
 import { translateAzureError } from "../proxy/azure-errors.ts";
+import type { ProxyContext } from "../proxy/context.ts";
 import { upstreamFailure } from "../proxy/upstream.ts";
 import { bridgeWebSockets, type EarlyEvents } from "../proxy/websocket-bridge.ts";
-import type { AppContext } from "./context.ts";
-import { poolFor } from "./proxy-route.ts";
+import { poolFor } from "../routing/pool-for.ts";
 
 /** Browsers cannot set headers on a WebSocket, so OpenAI's SDK sends the key as a subprotocol. */
 const KEY_PROTOCOL = "openai-insecure-api-key.";
@@ -39,7 +39,7 @@ export interface RealtimeSessions {
  */
 export function attachRealtime(
   server: Server,
-  ctx: AppContext,
+  ctx: ProxyContext,
   operation: Operation,
 ): RealtimeSessions {
   const sessions = new Set<{ client: WebSocket; azure: WebSocket }>();
@@ -72,7 +72,8 @@ export function attachRealtime(
     const auth = ctx.authenticate(withProtocolKey(request.headers, offered));
     const url = new URL(request.url ?? "/", "http://proxy");
     const model = url.searchParams.get("model") ?? url.searchParams.get("deployment") ?? undefined;
-    const pool = await poolFor(ctx, ctx.routes, auth, model);
+    const resolution = { modelMapper: ctx.config.modelMapper, directoryFor: ctx.directoryFor };
+    const pool = await poolFor(resolution, ctx.routes, auth, model);
     if (pool === undefined) throw modelNotFound(model ?? "");
     // A session is one long connection: it goes to one target, picked like any request's.
     const target = pool.pick(new Set(), Date.now());

@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from "node:fs";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { basename, dirname, resolve } from "node:path";
-import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import { clientAuthenticator } from "../azure/credentials.ts";
 import { DeploymentDirectory } from "../azure/deployments.ts";
@@ -14,16 +14,18 @@ import {
   topologyFromEnv,
 } from "../config/topology.ts";
 import { OPERATIONS } from "../openai/operations.ts";
+import type { ProxyContext } from "../proxy/context.ts";
 import { createUpstreamAgent } from "../proxy/upstream.ts";
 import { HealthRegistry, RouteTable } from "../routing/route-table.ts";
-import { buildApp } from "./app.ts";
-import type { AppContext } from "./context.ts";
+import { createRequestListener } from "./app.ts";
+import { answerClientError } from "./client-error.ts";
 import { attachRealtime } from "./realtime.ts";
+import { Shutdown } from "./shutdown.ts";
 
 export interface RunningProxy {
   /** e.g. http://127.0.0.1:11437 */
   readonly url: string;
-  readonly app: FastifyInstance;
+  readonly server: Server;
   /**
    * Stops accepting connections, lets in-flight requests and streams finish for up to
    * `timeoutMs`, then closes what is left.
@@ -114,7 +116,7 @@ export async function startProxy(
   const agent = createUpstreamAgent(config);
   const registry = new HealthRegistry();
   const directories = new Map<string, DeploymentDirectory>();
-  const ctx: AppContext = {
+  const ctx: ProxyContext = {
     config,
     logger: log,
     agent,
@@ -130,14 +132,22 @@ export async function startProxy(
     },
     ready: true,
   };
-  const app = buildApp(ctx);
+  const shutdown = new Shutdown(ctx);
+  const server = createServer(
+    {
+      // Load balancers keep connections longer than Node's 5 s; closing first races their reuse.
+      keepAliveTimeout: 72_000,
+    },
+    shutdown.track(createRequestListener(ctx)),
+  );
+  server.on("clientError", answerClientError);
   const realtimeOperation = OPERATIONS.find((o) => o.websocket);
   const realtime =
     config.mode === "azure" && realtimeOperation
-      ? attachRealtime(app.server, ctx, realtimeOperation)
+      ? attachRealtime(server, ctx, realtimeOperation)
       : undefined;
-  await app.listen({ host: config.host, port: config.port });
-  const address = app.server.address() as AddressInfo;
+  await listen(server, config.host, config.port);
+  const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const shownHost = host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host;
 
@@ -186,30 +196,34 @@ export async function startProxy(
   let closing: Promise<void> | undefined;
   return {
     url: `http://${shownHost}:${address.port}`,
-    app,
+    server,
     reload: () => reload("requested"),
     close(timeoutMs = config.timeouts.shutdownMs) {
       closing ??= (async () => {
-        ctx.ready = false;
         stopWatching();
-        const force = setTimeout(() => {
-          realtime?.closeAll();
-          app.server.closeAllConnections();
-        }, timeoutMs);
-        // Keep-alive connections that finish their request during the grace period are closed
-        // as soon as they go idle, not when their keep-alive timeout runs out.
-        const idle = setInterval(() => app.server.closeIdleConnections(), 100);
-        force.unref();
-        idle.unref();
         try {
-          await app.close();
+          await shutdown.drain(
+            server,
+            timeoutMs,
+            () => realtime?.closeAll(),
+            () => realtime?.open ?? 0,
+          );
         } finally {
-          clearTimeout(force);
-          clearInterval(idle);
           await agent.close().catch(() => {});
         }
       })();
       return closing;
     },
   };
+}
+
+/** Listens; a taken port rejects with the listen error (main.ts words it). */
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
 }

@@ -1,8 +1,19 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 
-/** What one request's log line says; stages fill it in as they learn it. */
-export interface RequestLog {
+/** Token counts from Azure's `usage`. */
+export interface TokenUsage {
+  prompt: number;
+  completion: number;
+  reasoning: number;
+  cached: number;
+}
+
+/**
+ * What one request did, filled in by each stage as it learns it: the one small interface through
+ * which observation (the log line, and later metrics, traces, usage) is fed. It never decides.
+ */
+export interface RequestRecord {
   operation?: string;
   model?: string;
   deployment?: string;
@@ -13,6 +24,14 @@ export interface RequestLog {
   attempts?: { target: string; status?: number; ms: number; failover?: string | undefined }[];
   /** Why the proxy answered with an error of its own, if it did. */
   error?: string;
+  /** The client's name from the configuration file; unset for unnamed keys. */
+  client?: string;
+  /** Milliseconds from the request to the first byte of the answer sent on. */
+  firstByteMs?: number;
+  /** Azure's token usage, when the answer carried one. */
+  usage?: TokenUsage;
+  /** The answer was an event stream. */
+  stream?: boolean;
 }
 
 /**
@@ -23,7 +42,7 @@ export function logWhenDone(
   logger: Logger,
   request: IncomingMessage,
   response: ServerResponse,
-  entry: RequestLog,
+  entry: RequestRecord,
 ): void {
   const started = performance.now();
   response.once("close", () => {

@@ -7,8 +7,8 @@ import type { Config } from "../config/config.ts";
 import type { ResourceConfig } from "../config/topology.ts";
 import type { RouteTable } from "../routing/route-table.ts";
 
-/** Everything the routes share, built once at start-up. */
-export interface AppContext {
+/** Everything the request path shares, built once at start-up. */
+export interface ProxyContext {
   readonly config: Config;
   readonly logger: Logger;
   readonly agent: Agent;

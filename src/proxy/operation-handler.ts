@@ -1,0 +1,138 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { upstreamCredential } from "../azure/credentials.ts";
+import { buildAzureUrl, buildUpstreamHeaders } from "../azure/request.ts";
+import type { RequestRecord } from "../observe/request-record.ts";
+import { modelNotFound } from "../openai/errors.ts";
+import type { Operation } from "../openai/operations.ts";
+import type { Pool } from "../routing/pool.ts";
+import { poolFor } from "../routing/pool-for.ts";
+import type { RouteTable } from "../routing/route-table.ts";
+import type { Target } from "../routing/target.ts";
+import { planBody } from "./body-plan.ts";
+import type { ProxyContext } from "./context.ts";
+import { type FailoverLimits, type ForwardPlan, forwardWithFailover } from "./failover.ts";
+import { checkDeclaredLength, declaredLength } from "./read-body.ts";
+
+/** Path parameters of a route, as the router decoded them. */
+export type RouteParams = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Serves one request on a route: the server calls it with node:http's objects, the route's
+ * decoded parameters and the request's record, and it answers (or throws a ProxyError, which
+ * the server turns into an answer).
+ */
+export type RouteHandler = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  params: RouteParams,
+  record: RequestRecord,
+) => Promise<void> | void;
+
+/** The handler for one row of the operation table, in azure mode. */
+export function operationHandler(operation: Operation, ctx: ProxyContext): RouteHandler {
+  const { config } = ctx;
+  const relay = {
+    stream: operation.stream,
+    keepAzureStreamArtefacts: config.keepAzureStreamArtefacts,
+  };
+  const resolution = { modelMapper: config.modelMapper, directoryFor: ctx.directoryFor };
+  return async (request, response, params, record) => {
+    record.operation = operation.id;
+    const auth = ctx.authenticate(request.headers);
+    const routes = ctx.routes;
+    const body = await planBody(operation, request, config, routes.topology.models.size > 0);
+    const model = body.model;
+    try {
+      // Deployment-scoped rows need a model; resource rows map theirs when the body has one.
+      let pool: Pool | undefined;
+      if (operation.scope === "deployment" || model !== undefined) {
+        pool = await poolFor(resolution, routes, auth, model);
+        record.model = model;
+      } else {
+        pool = routes.fallback(undefined);
+      }
+      if (pool === undefined) throw modelNotFound(model ?? "");
+
+      const query = queryOf(request);
+      const plan: ForwardPlan = {
+        pool,
+        relay,
+        targetHeader: config.targetHeader,
+        request(target: Target, attempt: number) {
+          const { resource, deployment } = target;
+          // The deployment travels in `model` in the v1 style, and always on resource rows.
+          const inBody =
+            deployment !== undefined &&
+            deployment !== model &&
+            (resource.apiStyle === "v1" || operation.scope === "resource");
+          const sent = body.bodyFor(inBody ? deployment : undefined, attempt);
+          if (sent === undefined) return undefined;
+          const credential = upstreamCredential(resource, auth);
+          const headers = buildUpstreamHeaders(request.headers, credential, sent.length);
+          if (sent.contentType !== undefined) headers["content-type"] = sent.contentType;
+          const url = buildAzureUrl(resource, operation, deployment, params, query);
+          return { url, method: request.method ?? "GET", headers, body: sent.body };
+        },
+      };
+      await forwardWithFailover(ctx.agent, plan, response, record, {
+        ...limitsOf(ctx),
+        headersTimeoutMs: body.streaming
+          ? config.timeouts.streamFirstByteMs
+          : config.timeouts.responseMs,
+      });
+    } finally {
+      await body.discard();
+    }
+  };
+}
+
+/** In openai mode every request goes to OpenAI as it came, the client's key included. */
+export function openaiPassthroughHandler(ctx: ProxyContext, routes: RouteTable): RouteHandler {
+  const base = ctx.config.openaiEndpoint;
+  const relay = { stream: undefined, keepAzureStreamArtefacts: true };
+  return async (request, response, _params, record) => {
+    const auth = ctx.authenticate(request.headers);
+    const method = request.method ?? "GET";
+    const hasBody = method !== "GET" && method !== "DELETE";
+    if (hasBody) checkDeclaredLength(request, ctx.config.maxUploadSize);
+    const pool = routes.fallback(undefined) as Pool;
+    const plan: ForwardPlan = {
+      pool,
+      relay,
+      targetHeader: false,
+      request(target, attempt) {
+        if (attempt > 0) return undefined;
+        const length = hasBody ? declaredLength(request) : undefined;
+        const credential = upstreamCredential(target.resource, auth);
+        const headers = buildUpstreamHeaders(request.headers, credential, length);
+        return {
+          url: `${base}${request.url}`,
+          method,
+          headers,
+          body: hasBody ? request : undefined,
+        };
+      },
+    };
+    await forwardWithFailover(ctx.agent, plan, response, record, {
+      ...limitsOf(ctx),
+      maxAttempts: 1,
+    });
+  };
+}
+
+function limitsOf(ctx: ProxyContext): FailoverLimits {
+  const { config } = ctx;
+  return {
+    maxAttempts: config.maxAttempts,
+    headersTimeoutMs: config.timeouts.responseMs,
+    bodyTimeoutMs: config.timeouts.idleMs,
+    totalMs: config.timeouts.totalMs,
+  };
+}
+
+/** The raw query string, without the `?`. */
+function queryOf(request: IncomingMessage): string {
+  const url = request.url ?? "";
+  const mark = url.indexOf("?");
+  return mark === -1 ? "" : url.slice(mark + 1);
+}
