@@ -20,6 +20,8 @@ export interface AzureConfig {
 export interface Config {
   readonly host: string;
   readonly port: number;
+  /** Processes serving the port (node:cluster); 1 serves from this process. */
+  readonly workers: number;
   readonly mode: ProxyMode;
   readonly azure: AzureConfig;
   /** Upstream in openai mode. */

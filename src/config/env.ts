@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { parseEnv } from "node:util";
 import { API_VERSION_HELP, DEFAULT_API_VERSION, parseApiVersion } from "../azure/api-versions.ts";
 import { isSafeModelName } from "../routing/resolve-deployment.ts";
@@ -170,10 +171,13 @@ export function readConfig(env: Env): Config {
     problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(", ")}, got "${logLevel}"`);
   }
 
+  const workers = parseWorkers(value("AZURE_OPENAI_PROXY_WORKERS"), problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     host,
     port,
+    workers,
     mode,
     azure: Object.freeze({ endpoint, apiStyle, apiVersion, apiKey, emulator: false }),
     openaiEndpoint,
@@ -190,6 +194,20 @@ export function readConfig(env: Env): Config {
     logLevel,
     production,
   });
+}
+
+/** `N` processes, or `auto`: one per core this process may use. */
+function parseWorkers(raw: string | undefined, problems: string[]): number {
+  if (raw === undefined) return 1;
+  if (raw.toLowerCase() === "auto") return availableParallelism();
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    problems.push(
+      `AZURE_OPENAI_PROXY_WORKERS: must be a number of processes (1-256) or "auto", got "${raw}"`,
+    );
+    return 1;
+  }
+  return n;
 }
 
 /** `host:port`, `:port`, `[::1]:port` or `port`. */
