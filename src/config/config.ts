@@ -52,6 +52,10 @@ export interface Config {
     readonly idleMs: number;
     /** How long in-flight requests may run after SIGTERM. */
     readonly shutdownMs: number;
+    /** A request body that sends nothing for this long is refused (408). */
+    readonly bodyIdleMs: number;
+    /** The whole request, headers and body, must arrive within this (408). */
+    readonly requestBodyMs: number;
   };
   /** Keep Azure's prompt-filter and annotation-only SSE chunks instead of dropping them. */
   readonly keepAzureStreamArtefacts: boolean;

@@ -133,6 +133,8 @@ export function readConfig(env: Env): Config {
     totalMs: duration("AZURE_OPENAI_PROXY_TOTAL_TIMEOUT", "30m"),
     idleMs: duration("AZURE_OPENAI_PROXY_IDLE_TIMEOUT", "5m"),
     shutdownMs: duration("AZURE_OPENAI_PROXY_SHUTDOWN_TIMEOUT", "30s"),
+    bodyIdleMs: duration("AZURE_OPENAI_PROXY_BODY_IDLE_TIMEOUT", "30s"),
+    requestBodyMs: duration("AZURE_OPENAI_PROXY_REQUEST_TIMEOUT", "5m"),
   };
 
   const attemptsRaw = value("AZURE_OPENAI_PROXY_MAX_ATTEMPTS") ?? "3";

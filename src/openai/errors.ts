@@ -156,6 +156,11 @@ export const upstreamUnreachable = (detail: string) =>
     code: "upstream_unreachable",
   });
 
+export const requestTimeout = () =>
+  new ProxyError(408, "The request body stopped arriving; send it without long pauses.", {
+    code: "request_timeout",
+  });
+
 export const upstreamTimeout = (what: string) =>
   new ProxyError(504, `Azure OpenAI did not answer in time (${what}).`, {
     code: "upstream_timeout",

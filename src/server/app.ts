@@ -19,6 +19,7 @@ import {
 } from "../proxy/operation-handler.ts";
 import { sendError, sendJson } from "../proxy/respond.ts";
 import { RouteTable } from "../routing/route-table.ts";
+import { guardBody } from "./body-guard.ts";
 import { createCors } from "./cors.ts";
 import { modelRoutes } from "./models-route.ts";
 
@@ -67,6 +68,7 @@ export function createRequestListener(
   return (request, response) => {
     const record: RequestRecord = {};
     logWhenDone(ctx.logger, request, response, record);
+    guardBody(request, response, ctx.config.timeouts.bodyIdleMs);
     cors.apply(request.headers, response);
     const url = request.url ?? "/";
     const found = router.find(request.method as Method, url);

@@ -137,6 +137,13 @@ export async function startProxy(
     {
       // Load balancers keep connections longer than Node's 5 s; closing first races their reuse.
       keepAliveTimeout: 72_000,
+      // Headers and body must have arrived by then (408); the body-idle guard acts sooner.
+      requestTimeout: config.timeouts.requestBodyMs,
+      // How often that is checked (Node's default, 30 s, would let a short limit run long).
+      connectionsCheckingInterval: Math.min(
+        30_000,
+        Math.max(250, config.timeouts.requestBodyMs / 4),
+      ),
     },
     shutdown.track(createRequestListener(ctx)),
   );
