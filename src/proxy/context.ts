@@ -6,12 +6,15 @@ import type { DeploymentDirectory } from "../azure/deployments.ts";
 import type { Config } from "../config/config.ts";
 import type { ResourceConfig } from "../config/topology.ts";
 import type { RouteTable } from "../routing/route-table.ts";
+import type { UpstreamCall } from "./upstream-call.ts";
 
 /** Everything the request path shares, built once at start-up. */
 export interface ProxyContext {
   readonly config: Config;
   readonly logger: Logger;
   readonly agent: Agent;
+  /** One upstream attempt over that agent. */
+  readonly call: UpstreamCall;
   readonly authenticate: (headers: IncomingHttpHeaders) => ClientAuth;
   /** Where requests go; replaced whole when the configuration file is reloaded. */
   routes: RouteTable;

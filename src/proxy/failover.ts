@@ -1,12 +1,11 @@
 import type { ServerResponse } from "node:http";
-import type { Agent } from "undici";
 import type { RequestRecord } from "../observe/request-record.ts";
 import { allTargetsCooling } from "../openai/errors.ts";
 import type { Pool } from "../routing/pool.ts";
 import type { Target } from "../routing/target.ts";
 import { type RelayOptions, relayAnswer, relayAzureError } from "./relay.ts";
 import { type FailedAttempt, failoverReason, learnFromFailure, tryAgain } from "./try-again.ts";
-import { callUpstream, type Outcome, type UpstreamRequest } from "./upstream-call.ts";
+import type { Outcome, UpstreamCall, UpstreamRequest } from "./upstream-call.ts";
 
 export interface FailoverLimits {
   /** Targets tried at most for one request. */
@@ -33,7 +32,7 @@ export interface ForwardPlan {
  * is cooling down, answers 429 with the soonest Retry-After without calling Azure.
  */
 export async function forwardWithFailover(
-  agent: Agent,
+  call: UpstreamCall,
   plan: ForwardPlan,
   res: ServerResponse,
   log: RequestRecord,
@@ -72,7 +71,7 @@ export async function forwardWithFailover(
       const started = performance.now();
       let outcome: Outcome;
       try {
-        outcome = await callUpstream(agent, request, {
+        outcome = await call(request, {
           ...stop,
           headersTimeoutMs: limits.headersTimeoutMs,
           bodyTimeoutMs: limits.bodyTimeoutMs,

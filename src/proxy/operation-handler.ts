@@ -74,7 +74,7 @@ export function operationHandler(operation: Operation, ctx: ProxyContext): Route
           return { url, method: request.method ?? "GET", headers, body: sent.body };
         },
       };
-      await forwardWithFailover(ctx.agent, plan, response, record, {
+      await forwardWithFailover(ctx.call, plan, response, record, {
         ...limitsOf(ctx),
         headersTimeoutMs: body.streaming
           ? config.timeouts.streamFirstByteMs
@@ -113,7 +113,7 @@ export function openaiPassthroughHandler(ctx: ProxyContext, routes: RouteTable):
         };
       },
     };
-    await forwardWithFailover(ctx.agent, plan, response, record, {
+    await forwardWithFailover(ctx.call, plan, response, record, {
       ...limitsOf(ctx),
       maxAttempts: 1,
     });

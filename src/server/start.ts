@@ -16,6 +16,7 @@ import {
 import { OPERATIONS } from "../openai/operations.ts";
 import type { ProxyContext } from "../proxy/context.ts";
 import { createUpstreamAgent } from "../proxy/upstream.ts";
+import { callUpstream } from "../proxy/upstream-call.ts";
 import { HealthRegistry, RouteTable } from "../routing/route-table.ts";
 import { createRequestListener } from "./app.ts";
 import { answerClientError } from "./client-error.ts";
@@ -120,6 +121,7 @@ export async function startProxy(
     config,
     logger: log,
     agent,
+    call: (request, options) => callUpstream(agent, request, options),
     authenticate: clientAuthenticator(config),
     routes: new RouteTable(topology, registry),
     directoryFor(resource) {
