@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 
@@ -198,6 +200,44 @@ describe("azure-oai-proxy flags", () => {
       assert.equal(error.code, 1);
       assert.match(error.stderr, /needs Node\.js 22\.18 or newer/);
       assert.doesNotMatch(error.stderr, /ERR_UNKNOWN_FILE_EXTENSION/);
+      return true;
+    });
+  });
+});
+
+describe("npm start with a configuration file", () => {
+  it("reports every problem of the file at once, client-key rules included, and exits 1", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "aop-config-"));
+    const file = join(dir, "proxy.yaml");
+    writeFileSync(
+      file,
+      [
+        "resources:",
+        "  eastus: { endpoint: https://e.openai.azure.com }",
+        "  sweden: { endpoint: 'https://s.openai.azure.com/openai/deployments/gpt-4o', apiKey: k }",
+        "models:",
+        "  gpt-4o:",
+        "    targets: [{ resource: sweden, deployment: gpt-4o }]",
+        "",
+      ].join("\n"),
+    );
+    const run = promisify(execFile)(process.execPath, [MAIN, "--config", file], {
+      env: {
+        ...baseEnv,
+        AZURE_OPENAI_PROXY_API_KEYS: "team",
+        AZURE_OPENAI_PROXY_ADDRESS: "127.0.0.1:0",
+      },
+      cwd: "/tmp",
+      timeout: 20_000,
+    });
+    await assert.rejects(run, (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 1);
+      assert.match(error.stderr, /resources\.eastus\.apiKey: required/);
+      assert.match(
+        error.stderr,
+        /resources\.sweden\.endpoint: .*set https:\/\/s\.openai\.azure\.com /,
+      );
+      assert.doesNotMatch(error.stderr, /unknown resource/);
       return true;
     });
   });
