@@ -38,13 +38,12 @@ export const AZURE_ENDPOINT_SUFFIX = /\/openai(\/v1)?$/;
  * would then answer 404. The problem names the resource's endpoint to use instead.
  */
 export function parseAzureEndpoint(raw: string): Parsed<string> {
-  let url: URL | undefined;
-  try {
-    url = new URL(raw);
-  } catch {
-    url = undefined;
-  }
-  const operation = url && /^(.*?)\/openai\/+(?!v1\/*$)[^/][^?#]*$/i.exec(url.pathname);
+  const url = URL.parse(raw);
+  // With credentials, parseEndpoint refuses it without repeating the URL (never echo a secret).
+  const operation =
+    url && !url.username && !url.password
+      ? /^(.*?)\/openai\/+(?!v1\/*$)[^/][^?#]*$/i.exec(url.pathname)
+      : null;
   if (url && operation) {
     const base = operation[1] ?? "";
     const dropped = `${url.pathname.slice(base.length)}${url.search}`;
