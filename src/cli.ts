@@ -2,8 +2,9 @@ import cluster from "node:cluster";
 import module from "node:module";
 import type { Emulator } from "@azure-oai-proxy/emulator";
 import type { Logger } from "pino";
+import { type CliRequest, packageVersion, parseFlags, usage } from "./config/cli-flags.ts";
 import type { Config } from "./config/config.ts";
-import { ConfigError, readConfig, withDotEnv } from "./config/env.ts";
+import { ConfigError, readEnvironment, withDotEnv } from "./config/env.ts";
 import { TopologyError } from "./config/topology.ts";
 import { createLogger, type RunningProxy, startProxy } from "./server/start.ts";
 import { startWorkers } from "./server/workers.ts";
@@ -14,10 +15,12 @@ const EMULATOR_URL_VAR = "AZURE_OAI_PROXY_EMULATOR_URL";
 
 /** The command line: read config, start the server (and the emulator when no endpoint is set), handle signals. */
 async function main(): Promise<void> {
+  const flags = runFlags(parseFlags(process.argv.slice(2)));
   let config: Config;
+  let warnings: readonly string[];
   const env = withDotEnv(process.env);
   try {
-    config = readConfig({ ...env, ...configFileFlag(process.argv.slice(2)) });
+    ({ config, warnings } = readEnvironment({ ...env, ...flags }));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`azure-oai-proxy: ${error.message}\n`);
@@ -26,6 +29,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  if (cluster.isPrimary) for (const warning of warnings) logger.warn(warning);
 
   let emulator: Emulator | undefined;
   if (
@@ -157,16 +161,23 @@ function printTryIt(url: string): void {
   );
 }
 
-/** `--config FILE` (or `--config=FILE`) wins over AZURE_OPENAI_PROXY_CONFIG. */
-function configFileFlag(argv: readonly string[]): Record<string, string> {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === "--config" && argv[i + 1] !== undefined) {
-      return { AZURE_OPENAI_PROXY_CONFIG: argv[i + 1] as string };
-    }
-    if (arg.startsWith("--config=")) return { AZURE_OPENAI_PROXY_CONFIG: arg.slice(9) };
+/** Answers --help and --version, refuses bad flags (exit 2); returns what flags set otherwise. */
+function runFlags(request: CliRequest): Readonly<Record<string, string>> {
+  switch (request.kind) {
+    case "run":
+      return request.env;
+    case "help":
+      process.stdout.write(usage());
+      process.exit(0);
+      break;
+    case "version":
+      process.stdout.write(`${packageVersion()}\n`);
+      process.exit(0);
+      break;
+    case "error":
+      process.stderr.write(`azure-oai-proxy: ${request.message}\n`);
+      process.exit(2);
   }
-  return {};
 }
 
 await main();

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 
@@ -131,5 +134,111 @@ describe("the Docker image's command, run directly", () => {
       assert.equal(code, 0);
       await emulator.close();
     }
+  });
+});
+
+describe("azure-oai-proxy flags", () => {
+  const BIN = new URL("../bin/azure-oai-proxy.js", import.meta.url).pathname;
+  const run = (args: string[], node = process.execPath) =>
+    promisify(execFile)(node, [BIN, ...args], { env: baseEnv, cwd: "/tmp", timeout: 20_000 });
+
+  it("--help prints usage with the flags and the settings, and exits 0 without starting", async () => {
+    const { stdout } = await run(["--help"]);
+    assert.match(stdout, /^azure-oai-proxy \d+\.\d+\.\d+/);
+    assert.match(stdout, /--config FILE/);
+    assert.match(stdout, /AZURE_OPENAI_ENDPOINT/);
+    assert.match(stdout, /AZURE_OPENAI_PROXY_ADDRESS {3}\[default: 0\.0\.0\.0:11437/);
+  });
+
+  it("--version prints the package's version", async () => {
+    const { version } = JSON.parse(
+      readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+    ) as { version: string };
+    const { stdout } = await run(["--version"]);
+    assert.equal(stdout, `${version}\n`);
+  });
+
+  it("refuses an unknown flag with exit 2, naming it", async () => {
+    await assert.rejects(
+      run(["--conifg", "proxy.yaml"]),
+      (error: { code: number; stderr: string }) => {
+        assert.equal(error.code, 2);
+        assert.match(error.stderr, /unknown flag "--conifg"/);
+        return true;
+      },
+    );
+  });
+
+  it("logs a warning naming the closest setting for a mistyped variable", async () => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...baseEnv, AZURE_OPENAI_PROXY_ADDRESS: "127.0.0.1:0", AZURE_OPENAI_ENDPIONT: "x" },
+      cwd: "/tmp",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const [line] = await waitForOutput(child, /.*AZURE_OPENAI_ENDPIONT.*/);
+      assert.match(line, /"level":40/);
+      assert.match(line, /did you mean AZURE_OPENAI_ENDPOINT\?/);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    await once(child, "exit");
+  });
+
+  const oldNode = ["/usr/bin/node", "/usr/local/bin/node"].find((path) => {
+    if (!existsSync(path)) return false;
+    const [major = 0, minor = 0] = execFileSync(path, ["-p", "process.versions.node"])
+      .toString()
+      .split(".")
+      .map(Number);
+    return major < 22 || (major === 22 && minor < 18);
+  });
+  it("on a Node too old for the TypeScript sources, says which Node is needed", {
+    skip: oldNode === undefined && "no Node older than 22.18 on this machine",
+  }, async () => {
+    await assert.rejects(run(["--help"], oldNode), (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 1);
+      assert.match(error.stderr, /needs Node\.js 22\.18 or newer/);
+      assert.doesNotMatch(error.stderr, /ERR_UNKNOWN_FILE_EXTENSION/);
+      return true;
+    });
+  });
+});
+
+describe("npm start with a configuration file", () => {
+  it("reports every problem of the file at once, client-key rules included, and exits 1", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "aop-config-"));
+    const file = join(dir, "proxy.yaml");
+    writeFileSync(
+      file,
+      [
+        "resources:",
+        "  eastus: { endpoint: https://e.openai.azure.com }",
+        "  sweden: { endpoint: 'https://s.openai.azure.com/openai/deployments/gpt-4o', apiKey: k }",
+        "models:",
+        "  gpt-4o:",
+        "    targets: [{ resource: sweden, deployment: gpt-4o }]",
+        "",
+      ].join("\n"),
+    );
+    const run = promisify(execFile)(process.execPath, [MAIN, "--config", file], {
+      env: {
+        ...baseEnv,
+        AZURE_OPENAI_PROXY_API_KEYS: "team",
+        AZURE_OPENAI_PROXY_ADDRESS: "127.0.0.1:0",
+      },
+      cwd: "/tmp",
+      timeout: 20_000,
+    });
+    await assert.rejects(run, (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 1);
+      assert.match(error.stderr, /resources\.eastus\.apiKey: required/);
+      assert.match(
+        error.stderr,
+        /resources\.sweden\.endpoint: .*set https:\/\/s\.openai\.azure\.com /,
+      );
+      assert.doesNotMatch(error.stderr, /unknown resource/);
+      return true;
+    });
   });
 });

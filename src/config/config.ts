@@ -17,6 +17,24 @@ export interface AzureConfig {
   readonly emulator: boolean;
 }
 
+/** An api-version setting: the style it selects and the query value. */
+export interface ApiVersionSetting {
+  readonly apiStyle: AzureApiStyle;
+  /** A dated version, or "preview"/"" in the v1 style. */
+  readonly apiVersion: string;
+}
+
+/** A serverless (Azure AI Studio / Foundry) deployment (`AZURE_AI_STUDIO_DEPLOYMENTS`). */
+export interface StudioDeployment {
+  /** The name clients send, as written. */
+  readonly model: string;
+  readonly deployment: string;
+  /** Azure region, lower case, e.g. `swedencentral`. */
+  readonly region: string;
+  /** From `AZURE_OPENAI_KEY_<MODEL>`; undefined when none is set. */
+  readonly apiKey: string | undefined;
+}
+
 export interface Config {
   readonly host: string;
   readonly port: number;
@@ -26,6 +44,14 @@ export interface Config {
   readonly azure: AzureConfig;
   /** Upstream in openai mode. */
   readonly openaiEndpoint: string;
+  /** Responses API (`AZURE_OPENAI_RESPONSES_APIVERSION`, default: the main api-version). */
+  readonly responsesApiVersion: ApiVersionSetting;
+  /** Azure's model list, `GET /openai/models` (`AZURE_OPENAI_MODELS_APIVERSION`). */
+  readonly modelsApiVersion: ApiVersionSetting;
+  /** The `anthropic-version` header for Claude deployments (`ANTHROPIC_APIVERSION`). */
+  readonly anthropicVersion: string;
+  /** Lower-cased model name -> its serverless deployment. */
+  readonly studioDeployments: ReadonlyMap<string, StudioDeployment>;
   /** Lower-cased model name -> deployment name. */
   readonly modelMapper: ReadonlyMap<string, string>;
   /** Keys clients must present before anything is forwarded; empty means no check. */

@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import { API_VERSION_HELP, DEFAULT_API_VERSION, parseApiVersion } from "../azure/api-versions.ts";
 import { isSafeModelName } from "../routing/resolve-deployment.ts";
 import type { AzureApiStyle, AzureConfig } from "./config.ts";
-import { AZURE_ENDPOINT_SUFFIX, parseEndpoint } from "./endpoint.ts";
+import { parseAzureEndpoint } from "./endpoint.ts";
+import { MODEL_FIELDS, RESOURCE_FIELDS, TARGET_FIELDS } from "./file-fields.ts";
 
 /** How a pool picks among its available targets. */
 export const STRATEGIES = ["priority", "round-robin", "least-busy", "latency"] as const;
@@ -79,11 +80,20 @@ function envResource(azure: AzureConfig): ResourceConfig | undefined {
   };
 }
 
+/** What the file is checked against from the rest of the configuration. */
+export interface TopologyRules {
+  /** Proxy client keys (AZURE_OPENAI_PROXY_API_KEYS): when any, every resource needs an apiKey. */
+  readonly clientKeys: readonly string[];
+}
+
+const NO_RULES: TopologyRules = { clientKeys: [] };
+
 /** Reads and validates a configuration file; throws TopologyError naming every bad field. */
 export async function loadTopologyFile(
   path: string,
   azure: AzureConfig,
   env: Readonly<Record<string, string | undefined>>,
+  rules: TopologyRules = NO_RULES,
 ): Promise<Topology> {
   let text: string;
   try {
@@ -91,7 +101,7 @@ export async function loadTopologyFile(
   } catch (error) {
     throw new TopologyError(path, [`cannot read the file: ${(error as Error).message}`]);
   }
-  return await parseTopology(text, path, azure, env);
+  return await parseTopology(text, path, azure, env, rules);
 }
 
 /** Validates the YAML text of a configuration file. */
@@ -100,8 +110,10 @@ export async function parseTopology(
   source: string,
   azure: AzureConfig,
   env: Readonly<Record<string, string | undefined>>,
+  rules: TopologyRules = NO_RULES,
 ): Promise<Topology> {
   const problems: string[] = [];
+  const needsKey = rules.clientKeys.length > 0;
   // Loaded on demand: env-only configuration, the common case, never needs a YAML parser.
   const { parse: parseYaml } = await import("yaml");
   let document: unknown;
@@ -122,24 +134,32 @@ export async function parseTopology(
   }
 
   const resources = new Map<string, ResourceConfig>();
+  // Every name the file declares, valid or not: a target naming a bad resource is that
+  // resource's problem, reported once, not also an "unknown resource".
+  const declared = new Set<string>();
   const fromEnv = envResource(azure);
   const rawResources = document.resources ?? {};
   if (!isRecord(rawResources)) problems.push("resources: must be a mapping of name to resource");
   else {
     for (const [name, raw] of Object.entries(rawResources)) {
-      const resource = parseResource(`resources.${name}`, name, raw, problems);
+      declared.add(name);
+      const resource = parseResource(`resources.${name}`, name, raw, needsKey, problems);
       if (resource) resources.set(name, resource);
     }
   }
   const fallback = resources.values().next().value ?? fromEnv;
-  if (fromEnv && !resources.has(ENV_RESOURCE)) resources.set(ENV_RESOURCE, fromEnv);
+  if (fromEnv && !declared.has(ENV_RESOURCE)) {
+    declared.add(ENV_RESOURCE);
+    resources.set(ENV_RESOURCE, fromEnv);
+    if (needsKey && fromEnv.apiKey === undefined) problems.push(ENV_KEY_NEEDED);
+  }
 
   const models = new Map<string, ModelRouteConfig>();
   const rawModels = document.models ?? {};
   if (!isRecord(rawModels)) problems.push("models: must be a mapping of model name to pool");
   else {
     for (const [name, raw] of Object.entries(rawModels)) {
-      const route = parseModel(`models.${name}`, name, raw, resources, problems);
+      const route = parseModel(`models.${name}`, name, raw, declared, problems);
       if (route) {
         if (models.has(name.toLowerCase())) {
           problems.push(`models.${name}: listed twice (model names are case-insensitive)`);
@@ -148,7 +168,7 @@ export async function parseTopology(
       }
     }
   }
-  if (fallback === undefined && models.size === 0) {
+  if (fallback === undefined && models.size === 0 && declared.size === 0) {
     problems.push("resources: no resource defined (and AZURE_OPENAI_ENDPOINT is not set)");
   }
   if (problems.length > 0) throw new TopologyError(source, problems);
@@ -159,15 +179,17 @@ function parseResource(
   path: string,
   name: string,
   raw: unknown,
+  needsKey: boolean,
   problems: string[],
 ): ResourceConfig | undefined {
   if (!isRecord(raw)) {
     problems.push(`${path}: must be a mapping with endpoint (and apiKey, apiVersion)`);
     return undefined;
   }
-  unknownKeys(path, raw, ["endpoint", "apiKey", "apiVersion"], problems);
+  unknownKeys(path, raw, RESOURCE_FIELDS, problems);
   const endpoint = requiredEndpoint(`${path}.endpoint`, raw.endpoint, problems);
   const apiKey = raw.apiKey === undefined || raw.apiKey === "" ? undefined : String(raw.apiKey);
+  if (needsKey && apiKey === undefined) problems.push(fileKeyNeeded(name));
   const version = raw.apiVersion === undefined ? DEFAULT_API_VERSION : String(raw.apiVersion);
   const parsed = parseApiVersion(version);
   if (parsed === undefined) {
@@ -184,14 +206,14 @@ function parseModel(
   path: string,
   name: string,
   raw: unknown,
-  resources: ReadonlyMap<string, ResourceConfig>,
+  resources: ReadonlySet<string>,
   problems: string[],
 ): ModelRouteConfig | undefined {
   if (!isRecord(raw)) {
     problems.push(`${path}: must be a mapping with targets (and strategy)`);
     return undefined;
   }
-  unknownKeys(path, raw, ["strategy", "targets"], problems);
+  unknownKeys(path, raw, MODEL_FIELDS, problems);
   const strategy = raw.strategy === undefined ? "priority" : String(raw.strategy);
   if (!(STRATEGIES as readonly string[]).includes(strategy)) {
     problems.push(`${path}.strategy: "${strategy}" is not one of ${STRATEGIES.join(", ")}`);
@@ -207,7 +229,7 @@ function parseModel(
       problems.push(`${at}: must be a mapping with resource and deployment`);
       return;
     }
-    unknownKeys(at, item, ["resource", "deployment", "priority", "weight"], problems);
+    unknownKeys(at, item, TARGET_FIELDS, problems);
     const resource = item.resource === undefined ? "" : String(item.resource);
     if (resource === "") problems.push(`${at}.resource: required`);
     else if (!resources.has(resource)) {
@@ -248,7 +270,10 @@ function requiredEndpoint(path: string, raw: unknown, problems: string[]): strin
     problems.push(`${path}: required (e.g. https://my-resource.openai.azure.com)`);
     return undefined;
   }
-  return parseEndpoint(path, raw, problems, AZURE_ENDPOINT_SUFFIX);
+  const endpoint = parseAzureEndpoint(raw);
+  if ("value" in endpoint) return endpoint.value;
+  for (const problem of endpoint.problems) problems.push(`${path}: ${problem}`);
+  return undefined;
 }
 
 function unknownKeys(
@@ -291,8 +316,18 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-/** Rules that need the rest of the configuration: proxy client keys need server-held keys. */
-export function checkTopology(topology: Topology, config: { clientKeys: readonly string[] }): void {
+const ENV_KEY_NEEDED =
+  "AZURE_OPENAI_PROXY_API_KEYS: client keys need a server-held Azure key; set AZURE_OPENAI_API_KEY (or AZURE_OPENAI_TOKEN)";
+
+const fileKeyNeeded = (name: string) =>
+  `resources.${name}.apiKey: required when AZURE_OPENAI_PROXY_API_KEYS is set (clients present proxy keys, not Azure keys)`;
+
+/**
+ * Rules that need the rest of the configuration: proxy client keys need server-held keys.
+ * `parseTopology` applies them itself when given the rules (reporting them with the file's other
+ * problems); this is for a topology built without them.
+ */
+export function checkTopology(topology: Topology, config: TopologyRules): void {
   if (config.clientKeys.length === 0) return;
   const keyless = [...topology.resources.values()].filter((r) => r.apiKey === undefined);
   if (keyless.length === 0) return;
@@ -300,8 +335,8 @@ export function checkTopology(topology: Topology, config: { clientKeys: readonly
     topology.source,
     keyless.map((r) =>
       r.name === ENV_RESOURCE && topology.source === "environment"
-        ? "AZURE_OPENAI_PROXY_API_KEYS: client keys need a server-held Azure key; set AZURE_OPENAI_API_KEY (or AZURE_OPENAI_TOKEN)"
-        : `resources.${r.name}.apiKey: required when AZURE_OPENAI_PROXY_API_KEYS is set (clients present proxy keys, not Azure keys)`,
+        ? ENV_KEY_NEEDED
+        : fileKeyNeeded(r.name),
     ),
   );
 }

@@ -98,7 +98,7 @@ export async function loadTopology(
   const topology =
     config.configFile === undefined
       ? topologyFromEnv(config.azure)
-      : await loadTopologyFile(config.configFile, config.azure, env);
+      : await loadTopologyFile(config.configFile, config.azure, env, config);
   checkTopology(topology, config);
   return topology;
 }
