@@ -1,3 +1,5 @@
+import type { EntraSettings } from "./entra.ts";
+
 /** The one validated, immutable configuration of a running proxy. */
 
 export type ProxyMode = "azure" | "openai";
@@ -13,6 +15,8 @@ export interface AzureConfig {
   readonly apiVersion: string;
   /** A server-held Azure key; when set, clients need not send one. */
   readonly apiKey: string | undefined;
+  /** Key or Microsoft Entra ID; absent means key (AZURE_OPENAI_AUTH). */
+  readonly entra?: EntraSettings;
   /** True when the endpoint is the built-in emulator started because none was configured. */
   readonly emulator: boolean;
 }

@@ -5,6 +5,7 @@ import { API_VERSION_HELP, DEFAULT_API_VERSION, parseApiVersion } from "../azure
 import { isSafeModelName } from "../routing/resolve-deployment.ts";
 import type { Config, ProxyMode } from "./config.ts";
 import { AZURE_ENDPOINT_SUFFIX, parseEndpoint } from "./endpoint.ts";
+import { readEntraSettings } from "./entra.ts";
 
 /** Start-up configuration errors; each line names the variable and what is wrong. */
 export class ConfigError extends Error {
@@ -84,6 +85,7 @@ export function readConfig(env: Env): Config {
   const modelMapper = parseModelMapper(value("AZURE_OPENAI_MODEL_MAPPER"), problems);
 
   const apiKey = value("AZURE_OPENAI_API_KEY") ?? value("AZURE_OPENAI_TOKEN");
+  const entra = readEntraSettings(env, problems);
 
   const clientKeys = (value("AZURE_OPENAI_PROXY_API_KEYS") ?? "")
     .split(",")
@@ -93,11 +95,12 @@ export function readConfig(env: Env): Config {
     clientKeys.length > 0 &&
     mode === "azure" &&
     apiKey === undefined &&
+    entra.auth === "key" &&
     endpoint !== undefined &&
     !hasFile
   ) {
     problems.push(
-      "AZURE_OPENAI_PROXY_API_KEYS: client keys need a server-held Azure key; set AZURE_OPENAI_API_KEY (or AZURE_OPENAI_TOKEN)",
+      "AZURE_OPENAI_PROXY_API_KEYS: client keys need a server-held Azure credential; set AZURE_OPENAI_API_KEY (or AZURE_OPENAI_TOKEN), or AZURE_OPENAI_AUTH=entra",
     );
   }
   if (clientKeys.length > 0 && mode === "openai") {
@@ -181,7 +184,7 @@ export function readConfig(env: Env): Config {
     port,
     workers,
     mode,
-    azure: Object.freeze({ endpoint, apiStyle, apiVersion, apiKey, emulator: false }),
+    azure: Object.freeze({ endpoint, apiStyle, apiVersion, apiKey, entra, emulator: false }),
     openaiEndpoint,
     modelMapper,
     clientKeys: Object.freeze(clientKeys),

@@ -3,6 +3,7 @@ import { API_VERSION_HELP, DEFAULT_API_VERSION, parseApiVersion } from "../azure
 import { isSafeModelName } from "../routing/resolve-deployment.ts";
 import type { AzureApiStyle, AzureConfig } from "./config.ts";
 import { AZURE_ENDPOINT_SUFFIX, parseEndpoint } from "./endpoint.ts";
+import { type EntraAuth, type EntraSettings, envEntraAuth, parseResourceEntra } from "./entra.ts";
 
 /** How a pool picks among its available targets. */
 export const STRATEGIES = ["priority", "round-robin", "least-busy", "latency"] as const;
@@ -16,8 +17,10 @@ export interface ResourceConfig {
   readonly apiStyle: AzureApiStyle;
   /** A dated version, or "preview"/"" in the v1 style. */
   readonly apiVersion: string;
-  /** Server-held key; undefined passes the client's key through. */
+  /** Server-held key; undefined passes the client's key through (unless `entra` is set). */
   readonly apiKey: string | undefined;
+  /** Keyless: a Microsoft Entra ID token is sent instead of any key. Absent means key auth. */
+  readonly entra?: EntraAuth | undefined;
 }
 
 export interface TargetConfig {
@@ -76,8 +79,12 @@ function envResource(azure: AzureConfig): ResourceConfig | undefined {
     apiStyle: azure.apiStyle,
     apiVersion: azure.apiVersion,
     apiKey: azure.apiKey,
+    entra: azure.entra && envEntraAuth(azure.entra, azure.endpoint),
   };
 }
+
+/** Environment Entra settings when none are given: key auth, as before Entra existed. */
+const KEY_AUTH: EntraSettings = { auth: "key", credential: "default", scope: undefined };
 
 /** Reads and validates a configuration file; throws TopologyError naming every bad field. */
 export async function loadTopologyFile(
@@ -127,7 +134,13 @@ export async function parseTopology(
   if (!isRecord(rawResources)) problems.push("resources: must be a mapping of name to resource");
   else {
     for (const [name, raw] of Object.entries(rawResources)) {
-      const resource = parseResource(`resources.${name}`, name, raw, problems);
+      const resource = parseResource(
+        `resources.${name}`,
+        name,
+        raw,
+        azure.entra ?? KEY_AUTH,
+        problems,
+      );
       if (resource) resources.set(name, resource);
     }
   }
@@ -159,13 +172,19 @@ function parseResource(
   path: string,
   name: string,
   raw: unknown,
+  entraDefaults: EntraSettings,
   problems: string[],
 ): ResourceConfig | undefined {
   if (!isRecord(raw)) {
     problems.push(`${path}: must be a mapping with endpoint (and apiKey, apiVersion)`);
     return undefined;
   }
-  unknownKeys(path, raw, ["endpoint", "apiKey", "apiVersion"], problems);
+  unknownKeys(
+    path,
+    raw,
+    ["endpoint", "apiKey", "apiVersion", "auth", "credential", "scope"],
+    problems,
+  );
   const endpoint = requiredEndpoint(`${path}.endpoint`, raw.endpoint, problems);
   const apiKey = raw.apiKey === undefined || raw.apiKey === "" ? undefined : String(raw.apiKey);
   const version = raw.apiVersion === undefined ? DEFAULT_API_VERSION : String(raw.apiVersion);
@@ -176,8 +195,11 @@ function parseResource(
     );
   }
   const { apiStyle, apiVersion } = parsed ?? { apiStyle: "dated" as const, apiVersion: version };
+  const entra = parseResourceEntra(path, raw, endpoint, entraDefaults, problems);
   if (endpoint === undefined) return undefined;
-  return { name, endpoint, apiStyle, apiVersion, apiKey };
+  return entra === undefined
+    ? { name, endpoint, apiStyle, apiVersion, apiKey }
+    : { name, endpoint, apiStyle, apiVersion, apiKey: undefined, entra };
 }
 
 function parseModel(
@@ -291,17 +313,22 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-/** Rules that need the rest of the configuration: proxy client keys need server-held keys. */
+/**
+ * Rules that need the rest of the configuration: proxy client keys need a server-held
+ * credential (a key or Entra ID) on every resource.
+ */
 export function checkTopology(topology: Topology, config: { clientKeys: readonly string[] }): void {
   if (config.clientKeys.length === 0) return;
-  const keyless = [...topology.resources.values()].filter((r) => r.apiKey === undefined);
+  const keyless = [...topology.resources.values()].filter(
+    (r) => r.apiKey === undefined && r.entra === undefined,
+  );
   if (keyless.length === 0) return;
   throw new TopologyError(
     topology.source,
     keyless.map((r) =>
       r.name === ENV_RESOURCE && topology.source === "environment"
-        ? "AZURE_OPENAI_PROXY_API_KEYS: client keys need a server-held Azure key; set AZURE_OPENAI_API_KEY (or AZURE_OPENAI_TOKEN)"
-        : `resources.${r.name}.apiKey: required when AZURE_OPENAI_PROXY_API_KEYS is set (clients present proxy keys, not Azure keys)`,
+        ? "AZURE_OPENAI_PROXY_API_KEYS: client keys need a server-held Azure credential; set AZURE_OPENAI_API_KEY (or AZURE_OPENAI_TOKEN), or AZURE_OPENAI_AUTH=entra"
+        : `resources.${r.name}.apiKey: required when AZURE_OPENAI_PROXY_API_KEYS is set (clients present proxy keys, not Azure keys), unless the resource uses auth: entra`,
     ),
   );
 }

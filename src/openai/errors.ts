@@ -161,6 +161,14 @@ export const requestTimeout = () =>
     code: "request_timeout",
   });
 
+/** `credential` names the Entra credential kind; `detail` is what it said, already free of tokens. */
+export const upstreamAuthFailed = (credential: string, detail: string) =>
+  new ProxyError(
+    502,
+    `The proxy could not get a Microsoft Entra ID token for Azure from its ${credential} credential: ${detail}`,
+    { code: "upstream_auth_failed" },
+  );
+
 export const upstreamTimeout = (what: string) =>
   new ProxyError(504, `Azure OpenAI did not answer in time (${what}).`, {
     code: "upstream_timeout",
