@@ -1,4 +1,5 @@
 import type { EntraSettings } from "./entra.ts";
+import type { TlsFiles } from "./tls.ts";
 
 /** The one validated, immutable configuration of a running proxy. */
 
@@ -66,5 +67,7 @@ export interface Config {
   /** "*" or the allowed origins. */
   readonly corsOrigins: "*" | readonly string[];
   readonly logLevel: string;
+  /** Serve HTTPS/WSS with these PEM files (AZURE_OPENAI_PROXY_TLS_CERT/_KEY); absent means HTTP. */
+  readonly tls?: TlsFiles | undefined;
   readonly production: boolean;
 }

@@ -6,6 +6,7 @@ import { isSafeModelName } from "../routing/resolve-deployment.ts";
 import type { Config, ProxyMode } from "./config.ts";
 import { AZURE_ENDPOINT_SUFFIX, parseEndpoint } from "./endpoint.ts";
 import { readEntraSettings } from "./entra.ts";
+import { readTlsSettings } from "./tls.ts";
 
 /** Start-up configuration errors; each line names the variable and what is wrong. */
 export class ConfigError extends Error {
@@ -86,6 +87,7 @@ export function readConfig(env: Env): Config {
 
   const apiKey = value("AZURE_OPENAI_API_KEY") ?? value("AZURE_OPENAI_TOKEN");
   const entra = readEntraSettings(env, problems);
+  const tls = readTlsSettings(env, problems);
 
   const clientKeys = (value("AZURE_OPENAI_PROXY_API_KEYS") ?? "")
     .split(",")
@@ -198,6 +200,7 @@ export function readConfig(env: Env): Config {
     corsOrigins,
     logLevel,
     production,
+    tls,
   });
 }
 

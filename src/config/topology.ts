@@ -1,9 +1,11 @@
 import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { API_VERSION_HELP, DEFAULT_API_VERSION, parseApiVersion } from "../azure/api-versions.ts";
 import { isSafeModelName } from "../routing/resolve-deployment.ts";
 import type { AzureApiStyle, AzureConfig } from "./config.ts";
 import { AZURE_ENDPOINT_SUFFIX, parseEndpoint } from "./endpoint.ts";
 import { type EntraAuth, type EntraSettings, envEntraAuth, parseResourceEntra } from "./entra.ts";
+import { parseTlsSection, type TlsFiles } from "./tls.ts";
 
 /** How a pool picks among its available targets. */
 export const STRATEGIES = ["priority", "round-robin", "least-busy", "latency"] as const;
@@ -48,6 +50,8 @@ export interface Topology {
   readonly models: ReadonlyMap<string, ModelRouteConfig>;
   /** "environment" or the file's path. */
   readonly source: string;
+  /** The file's `tls:` (AZURE_OPENAI_PROXY_TLS_CERT/_KEY win over it). */
+  readonly tls?: TlsFiles | undefined;
 }
 
 /** A bad configuration file; each problem names the path of the bad field. */
@@ -123,10 +127,11 @@ export async function parseTopology(
   if (document === null || document === undefined) document = {};
   if (!isRecord(document)) throw new TopologyError(source, ["the file must be a YAML mapping"]);
   for (const key of Object.keys(document)) {
-    if (key !== "resources" && key !== "models") {
-      problems.push(`${key}: unknown section (expected resources, models)`);
+    if (key !== "resources" && key !== "models" && key !== "tls") {
+      problems.push(`${key}: unknown section (expected resources, models, tls)`);
     }
   }
+  const tls = parseTlsSection(document.tls, dirname(source), problems);
 
   const resources = new Map<string, ResourceConfig>();
   const fromEnv = envResource(azure);
@@ -165,7 +170,7 @@ export async function parseTopology(
     problems.push("resources: no resource defined (and AZURE_OPENAI_ENDPOINT is not set)");
   }
   if (problems.length > 0) throw new TopologyError(source, problems);
-  return { resources, fallback, models, source };
+  return { resources, fallback, models, source, tls };
 }
 
 function parseResource(
