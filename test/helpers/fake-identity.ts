@@ -1,33 +1,18 @@
 /**
- * A fake Microsoft Entra ID token issuer on loopback, in the shape App Service gives managed
- * identity (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`, api-version 2019-08-01), and a fake `az` for
- * the Azure CLI credential. Tokens look like JWTs so tests can check none leaks.
+ * Fakes for Microsoft Entra ID: the emulator's managed identity endpoint (App Service shape:
+ * `IDENTITY_ENDPOINT` + `IDENTITY_HEADER`) on a server of its own, and a fake `az` for the Azure
+ * CLI credential. Tokens look like JWTs so tests can check none leaks.
  */
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { EmulatedIdentity, IDENTITY_PATH } from "@azure-oai-proxy/emulator";
 
-export interface IssuedRequest {
-  readonly resource: string | null;
-  readonly clientId: string | null;
-}
-
-export interface FakeTokenIssuer {
+export interface FakeTokenIssuer extends EmulatedIdentity {
   /** Set these as IDENTITY_ENDPOINT and IDENTITY_HEADER. */
   readonly endpoint: string;
-  readonly secretHeader: string;
-  /** Every token request that reached the issuer. */
-  readonly requests: IssuedRequest[];
-  /** Tokens issued, oldest first. */
-  readonly issued: string[];
-  /** Token lifetime in seconds for the next tokens. */
-  ttlSeconds: number;
-  /** Delay before answering, in ms. */
-  delayMs: number;
-  /** When set, answer with this status and body instead of a token. */
-  failure: { status: number; body: unknown } | undefined;
   /** The environment that makes @azure/identity's ManagedIdentityCredential use this issuer. */
   env(): Record<string, string>;
   close(): Promise<void>;
@@ -42,54 +27,18 @@ export function fakeJwt(label: string): string {
   return `${part({ alg: "none", typ: "JWT" })}.${part({ sub: label, n: serial, at: Date.now() })}.c2lnbmF0dXJl${serial}`;
 }
 
+/** The emulator's identity endpoint on a server of its own, for tests that need no emulator. */
 export async function startFakeTokenIssuer(): Promise<FakeTokenIssuer> {
-  const secretHeader = `secret-${Math.random().toString(36).slice(2)}`;
-  const issuer: Omit<FakeTokenIssuer, "endpoint" | "env" | "close"> = {
-    secretHeader,
-    requests: [],
-    issued: [],
-    ttlSeconds: 3600,
-    delayMs: 0,
-    failure: undefined,
-  };
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const reply = (status: number, body: unknown) => {
-      res.writeHead(status, { "content-type": "application/json" });
-      res.end(JSON.stringify(body));
-    };
-    if (req.headers["x-identity-header"] !== secretHeader) {
-      reply(401, { error: "invalid_request", error_description: "X-IDENTITY-HEADER is wrong" });
-      return;
-    }
-    if (url.searchParams.get("api-version") !== "2019-08-01") {
-      reply(400, { error: "invalid_request", error_description: "api-version must be 2019-08-01" });
-      return;
-    }
-    const resource = url.searchParams.get("resource");
-    issuer.requests.push({ resource, clientId: url.searchParams.get("client_id") });
-    setTimeout(() => {
-      if (issuer.failure !== undefined) {
-        reply(issuer.failure.status, issuer.failure.body);
-        return;
-      }
-      const token = fakeJwt(resource ?? "");
-      issuer.issued.push(token);
-      reply(200, {
-        access_token: token,
-        expires_on: String(Math.floor(Date.now() / 1000) + issuer.ttlSeconds),
-        resource,
-        token_type: "Bearer",
-        client_id: "00000000-0000-0000-0000-000000000000",
-      });
-    }, issuer.delayMs);
-  });
+  const identity = new EmulatedIdentity();
+  const server: Server = createServer((req, res) =>
+    identity.answer(req, res, new URL(req.url ?? "/", "http://127.0.0.1")),
+  );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}/msi/token`;
-  return Object.assign(issuer, {
+  const endpoint = `http://127.0.0.1:${port}${IDENTITY_PATH}`;
+  return Object.assign(identity, {
     endpoint,
-    env: () => ({ IDENTITY_ENDPOINT: endpoint, IDENTITY_HEADER: secretHeader }),
+    env: () => ({ IDENTITY_ENDPOINT: endpoint, IDENTITY_HEADER: identity.secretHeader }),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
