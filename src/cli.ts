@@ -62,6 +62,15 @@ async function main(): Promise<void> {
       "A server-held Azure key is set (AZURE_OPENAI_API_KEY / AZURE_OPENAI_TOKEN) and no client keys are (AZURE_OPENAI_PROXY_API_KEYS): anyone who can reach this port can spend it.",
     );
   }
+  if (
+    config.mode === "azure" &&
+    config.azure.entra?.auth === "entra" &&
+    config.clientKeys.length === 0
+  ) {
+    logger.warn(
+      "Azure is reached with the proxy's own Microsoft Entra ID identity (AZURE_OPENAI_AUTH=entra) and no client keys are set (AZURE_OPENAI_PROXY_API_KEYS): anyone who can reach this port can spend it.",
+    );
+  }
 
   if (cluster.isPrimary && config.workers > 1) {
     await runPrimary(config, logger, emulator);

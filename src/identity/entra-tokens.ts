@@ -19,19 +19,24 @@ export interface EntraTokensOptions
  */
 export class EntraTokens {
   private readonly caches = new Map<string, EntraTokenCache>();
+  /** The same lookup by the resource's own object, so a request builds no key string. */
+  private readonly byAuth = new WeakMap<EntraAuth, EntraTokenCache>();
   private readonly credentials = new Map<EntraCredentialKind, Promise<TokenSource>>();
   private readonly options: EntraTokensOptions;
+  private started = false;
 
   constructor(
     resources: Iterable<{ readonly entra?: EntraAuth | undefined }>,
     options: EntraTokensOptions = {},
   ) {
     this.options = options;
-    for (const resource of resources) if (resource.entra) this.for(resource.entra);
+    this.track(resources);
   }
 
   /** The token cache for one resource's Entra auth. */
   for(entra: EntraAuth): EntraTokenCache {
+    const known = this.byAuth.get(entra);
+    if (known !== undefined) return known;
     const key = `${entra.credential} ${entra.scope}`;
     let cache = this.caches.get(key);
     if (cache === undefined) {
@@ -43,8 +48,15 @@ export class EntraTokens {
         source: () => this.credential(entra.credential),
       });
       this.caches.set(key, cache);
+      if (this.started) cache.start();
     }
+    this.byAuth.set(entra, cache);
     return cache;
+  }
+
+  /** Adds the caches a new set of resources needs (a reloaded configuration file). */
+  track(resources: Iterable<{ readonly entra?: EntraAuth | undefined }>): void {
+    for (const resource of resources) if (resource.entra) this.for(resource.entra);
   }
 
   /** True when no resource uses Entra ID. */
@@ -54,6 +66,7 @@ export class EntraTokens {
 
   /** Fetches every first token in the background. */
   start(): void {
+    this.started = true;
     for (const cache of this.caches.values()) cache.start();
   }
 
@@ -61,6 +74,14 @@ export class EntraTokens {
   get ready(): boolean {
     for (const cache of this.caches.values()) if (!cache.ready) return false;
     return true;
+  }
+
+  /** What the first token that is not ready last failed with, if anything. */
+  lastError(): string | null {
+    for (const cache of this.caches.values()) {
+      if (!cache.ready) return cache.status().lastError;
+    }
+    return null;
   }
 
   status(): AuthStatus {

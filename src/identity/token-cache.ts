@@ -82,6 +82,12 @@ export class EntraTokenCache {
     return this.fetch();
   }
 
+  /** The cached token when it is usable, without waiting: the hot path's way in. */
+  peek(): string | undefined {
+    const held = this.current;
+    return held !== undefined && this.options.now() < held.usableUntil ? held.token : undefined;
+  }
+
   /**
    * A new token because Azure refused `rejected`. Callers that saw the same token refused share
    * one fetch; a caller whose token was already replaced gets the replacement.

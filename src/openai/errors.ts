@@ -169,6 +169,14 @@ export const upstreamAuthFailed = (credential: string, detail: string) =>
     { code: "upstream_auth_failed" },
   );
 
+/** /readyz before every Entra ID token is had; `detail` is the last failure, if any. */
+export const upstreamAuthNotReady = (detail: string | null) =>
+  new ProxyError(
+    503,
+    `The proxy has no Microsoft Entra ID token for Azure yet${detail === null ? "" : `: ${detail}`}`,
+    { code: "upstream_auth_not_ready" },
+  );
+
 export const upstreamTimeout = (what: string) =>
   new ProxyError(504, `Azure OpenAI did not answer in time (${what}).`, {
     code: "upstream_timeout",

@@ -6,7 +6,7 @@ import {
 } from "node:http";
 import type { Duplex } from "node:stream";
 import type { RawData, WebSocket } from "ws";
-import { upstreamCredential } from "../azure/credentials.ts";
+import { resourceCredential } from "../azure/credentials.ts";
 import { buildAzureUrl } from "../azure/request.ts";
 import {
   allTargetsCooling,
@@ -72,14 +72,18 @@ export function attachRealtime(
     const auth = ctx.authenticate(withProtocolKey(request.headers, offered));
     const url = new URL(request.url ?? "/", "http://proxy");
     const model = url.searchParams.get("model") ?? url.searchParams.get("deployment") ?? undefined;
-    const resolution = { modelMapper: ctx.config.modelMapper, directoryFor: ctx.directoryFor };
+    const resolution = {
+      modelMapper: ctx.config.modelMapper,
+      directoryFor: ctx.directoryFor,
+      tokens: ctx.tokens,
+    };
     const pool = await poolFor(resolution, ctx.routes, auth, model);
     if (pool === undefined) throw modelNotFound(model ?? "");
     // A session is one long connection: it goes to one target, picked like any request's.
     const target = pool.pick(new Set(), Date.now());
     if (target === undefined) throw allTargetsCooling(pool.soonestAvailable() - Date.now());
     const deployment = target.deployment;
-    const credential = upstreamCredential(target.resource, auth);
+    const credential = await resourceCredential(target.resource, auth, ctx.tokens);
     const upstreamUrl = buildAzureUrl(
       target.resource,
       operation,

@@ -33,7 +33,10 @@ const DEFAULTS = {
   listDeployments: true,
   jobDurationMs: 100,
   keyless: false,
-} satisfies Required<EmulatorOptions>;
+} satisfies Settings;
+
+/** The options with defaults, less the identity (each emulator has its own unless given one). */
+type Settings = Required<Omit<EmulatorOptions, "identity">>;
 
 // Azure reports what is left of the deployment's quota; the emulator never runs out.
 const RATE_LIMIT_HEADERS = {
@@ -41,7 +44,7 @@ const RATE_LIMIT_HEADERS = {
   "x-ratelimit-remaining-tokens": "149000",
 };
 
-function validate(settings: Required<EmulatorOptions>): void {
+function validate(settings: Settings): void {
   const { port, chunkDelayMs, deployments, jobDurationMs } = settings;
   if (!(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
     throw new TypeError(`Emulator port must be an integer from 0 to 65535, got ${port}`);
@@ -107,15 +110,16 @@ function openExchange(
  * await emulator.close();
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const settings: Required<EmulatorOptions> = { ...DEFAULTS };
-  for (const [key, value] of Object.entries(options)) {
+  const { identity: sharedIdentity, ...rest } = options;
+  const settings: Settings = { ...DEFAULTS };
+  for (const [key, value] of Object.entries(rest)) {
     if (value !== undefined) Object.assign(settings, { [key]: value });
   }
   validate(settings);
 
   const newId = () => randomUUID().replaceAll("-", "");
   const state = emptyState();
-  const identity = new EmulatedIdentity();
+  const identity = sharedIdentity ?? new EmulatedIdentity();
   const resource: Resource = {
     deployments: new Map(settings.deployments.map((d) => [d.id, { ...d }])),
     credentials: {

@@ -36,6 +36,11 @@ export interface EmulatorOptions {
    * Default false (keys, and those tokens, are both accepted).
    */
   keyless?: boolean;
+  /**
+   * The token issuer whose tokens are accepted: several emulators given the same one behave like
+   * resources of one Entra tenant. Default: one of its own.
+   */
+  identity?: EmulatedIdentity;
 }
 
 export type RequestStyle = "dated" | "v1" | "other";
