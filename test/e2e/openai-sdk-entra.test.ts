@@ -288,4 +288,24 @@ describe("Realtime with Entra ID", () => {
     assertEntraOnly(handshake);
     rt.close();
   });
+
+  it("opens the session with a fresh token when Azure refuses the cached one", async () => {
+    issuer.rotate();
+    const fetched = issuer.requests.length;
+    const rt = new OpenAIRealtimeWS(
+      { model: "gpt-4o-realtime-preview", options: { createConnection: plainTcp } },
+      client(stack.url),
+    );
+    const events: { type: string }[] = [];
+    rt.on("event", (event) => events.push(event));
+    await new Promise<void>((resolve, reject) => {
+      rt.socket.once("open", () => resolve());
+      rt.socket.once("error", reject);
+    });
+    await eventually(() => events.find((e) => e.type === "session.created"), "session.created");
+    assert.equal(issuer.requests.length, fetched + 1);
+    const handshakes = stack.emulator.requests.filter((r) => r.path.endsWith("/realtime"));
+    assertEntraOnly(handshakes.at(-1) as RecordedRequest);
+    rt.close();
+  });
 });
