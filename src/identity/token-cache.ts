@@ -75,9 +75,15 @@ export class EntraTokenCache {
     const now = this.options.now();
     const held = this.current;
     if (held !== undefined && now < held.usableUntil) return Promise.resolve(held.token);
+    return this.fetchUnlessFailedJustNow();
+  }
+
+  /** A fetch, unless the last one failed less than failureHoldMs ago: then that failure. */
+  private fetchUnlessFailedJustNow(): Promise<string> {
     const failed = this.lastError;
     if (failed !== undefined && this.inflight === undefined) {
-      if (now - failed.at < this.options.failureHoldMs) return Promise.reject(failed.error);
+      const since = this.options.now() - failed.at;
+      if (since < this.options.failureHoldMs) return Promise.reject(failed.error);
     }
     return this.fetch();
   }
@@ -98,7 +104,7 @@ export class EntraTokenCache {
       return Promise.resolve(held.token);
     }
     if (held?.token === rejected) this.current = undefined;
-    return this.fetch();
+    return this.fetchUnlessFailedJustNow();
   }
 
   /** Fetches the first token in the background, retrying until one is had (for /readyz). */
