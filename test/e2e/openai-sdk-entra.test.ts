@@ -10,7 +10,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { RecordedRequest } from "@azure-oai-proxy/emulator";
 import OpenAI, { APIError, toFile } from "openai";
 import { OpenAIRealtimeWS } from "openai/realtime/ws";
-import { type FakeTokenIssuer, startFakeTokenIssuer } from "../helpers/fake-identity.ts";
+import {
+  createFakeAzureCli,
+  type FakeTokenIssuer,
+  startFakeTokenIssuer,
+} from "../helpers/fake-identity.ts";
 import { type PoolStack, type Stack, startPoolStack, startStack } from "../helpers/stack.ts";
 import { eventually, STYLE_ENV, STYLES } from "./sdk-harness.ts";
 
@@ -307,5 +311,33 @@ describe("Realtime with Entra ID", () => {
     const handshakes = stack.emulator.requests.filter((r) => r.path.endsWith("/realtime"));
     assertEntraOnly(handshakes.at(-1) as RecordedRequest);
     rt.close();
+  });
+});
+
+describe("the Azure CLI credential", () => {
+  it("serves with the token of whoever ran az login", async () => {
+    const cli = createFakeAzureCli();
+    const { token } = issuer.issue("https://cognitiveservices.azure.com");
+    cli.issue(token, 3600);
+    process.env.PATH = `${cli.dir}:${saved.PATH ?? ""}`;
+    const stack = await startStack({
+      env: { ...ENTRA_ENV, AZURE_OPENAI_ENTRA_CREDENTIAL: "cli" },
+      emulator: { keyless: true, identity: issuer },
+    });
+    try {
+      const answer = await client(stack.url).chat.completions.create({
+        model: "gpt-4o",
+        messages: [{ role: "user", content: "Hello" }],
+      });
+      assert.equal(answer.object, "chat.completion");
+      const sent = inference(stack.emulator.requests, "chat/completions");
+      assert.equal(sent.headers.authorization, `Bearer ${token}`);
+      assert.deepEqual(cli.calls(), [
+        "account get-access-token --output json --resource https://cognitiveservices.azure.com",
+      ]);
+    } finally {
+      process.env.PATH = saved.PATH;
+      await stack.close();
+    }
   });
 });
