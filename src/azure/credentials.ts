@@ -103,7 +103,7 @@ export function resourceCredential(
     return upstreamCredential(resource, client);
   }
   const cache = tokens.for(entra);
-  const cacheKey = `entra ${entra.credential} ${entra.scope}`;
+  const cacheKey = cache.cacheKey;
   const cached = cache.peek();
   if (cached !== undefined) return { header: "authorization", value: `Bearer ${cached}`, cacheKey };
   return cache.token().then((token) => ({

@@ -46,6 +46,8 @@ interface HeldToken {
 export class EntraTokenCache {
   readonly credential: EntraCredentialKind;
   readonly scope: string;
+  /** What caches keyed by credential (the deployment listing) use for this token, whatever its value. */
+  readonly cacheKey: string;
   /** Fetches started, for tests and metrics. */
   fetches = 0;
   private readonly options: Required<Omit<TokenCacheOptions, "credential" | "scope" | "source">>;
@@ -60,6 +62,7 @@ export class EntraTokenCache {
   constructor(options: TokenCacheOptions) {
     this.credential = options.credential;
     this.scope = options.scope;
+    this.cacheKey = `entra ${options.credential} ${options.scope}`;
     this.loadSource = options.source;
     this.options = {
       refreshMarginMs: options.refreshMarginMs ?? 5 * 60_000,

@@ -199,15 +199,14 @@ export async function startProxy(
     if (fallback.apiKey !== undefined) {
       ctx.directoryFor(fallback).prefetch({ header: "api-key", value: fallback.apiKey });
     } else if (fallback.entra !== undefined) {
-      const entra = fallback.entra;
-      tokens
-        .for(entra)
+      const cache = tokens.for(fallback.entra);
+      cache
         .token()
         .then((token) =>
           ctx.directoryFor(fallback).prefetch({
             header: "authorization",
             value: `Bearer ${token}`,
-            cacheKey: `entra ${entra.credential} ${entra.scope}`,
+            cacheKey: cache.cacheKey,
           }),
         )
         .catch(() => {});
