@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { bearerToken, resourceCredential, upstreamCredential } from "../azure/credentials.ts";
-import type { UpstreamCredential } from "../azure/request.ts";
-import { buildAzureUrl, buildUpstreamHeaders } from "../azure/request.ts";
+import { buildAzureUrl, buildUpstreamHeaders, type UpstreamCredential } from "../azure/request.ts";
 import type { RequestRecord } from "../observe/request-record.ts";
 import { modelNotFound } from "../openai/errors.ts";
 import type { Operation } from "../openai/operations.ts";
