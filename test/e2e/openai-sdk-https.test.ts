@@ -14,7 +14,7 @@ import type { TLSSocket } from "node:tls";
 import OpenAI from "openai";
 import { OpenAIRealtimeWS } from "openai/realtime/ws";
 import { Agent, fetch as undiciFetch } from "undici";
-import { EMULATOR_KEY, type Stack, startStack } from "../helpers/stack.ts";
+import { EMULATOR_KEY, type Stack, startPoolStack, startStack } from "../helpers/stack.ts";
 import {
   issueCertificate,
   makeTestCa,
@@ -148,5 +148,25 @@ describe("HTTPS and WSS on the proxy itself", () => {
       }
     }
     assert.equal(text.split(/\s+/).filter(Boolean).length, 40, "the open stream finished whole");
+  });
+
+  it("takes its certificate from the configuration file's tls: section", async () => {
+    const pool = await startPoolStack({
+      resources: { east: {} },
+      yaml: (urls) => `
+tls:
+  cert: ${live.certFile}
+  key: ${live.keyFile}
+resources:
+  east: { endpoint: ${urls.east}, apiKey: "\${EMULATOR_KEY}" }
+`,
+    });
+    try {
+      assert.match(pool.url, /^https:/);
+      const response = await undiciFetch(`${pool.url}/healthz`, { dispatcher });
+      assert.equal(((await response.json()) as { status: string }).status, "ok");
+    } finally {
+      await pool.close();
+    }
   });
 });
