@@ -8,6 +8,7 @@ import { ConfigError, readEnvironment, withDotEnv } from "./config/env.ts";
 import { TopologyError } from "./config/topology.ts";
 import { createLogger, type RunningProxy, startProxy } from "./server/start.ts";
 import { startWorkers } from "./server/workers.ts";
+import { TlsFilesError } from "./tls/certificates.ts";
 
 const EMULATOR_KEY = "emulator-key";
 /** Set by the primary process for its workers: the URL of the emulator it started for them. */
@@ -66,6 +67,16 @@ async function main(): Promise<void> {
       "A server-held Azure key is set (AZURE_OPENAI_API_KEY / AZURE_OPENAI_TOKEN) and no client keys are (AZURE_OPENAI_PROXY_API_KEYS): anyone who can reach this port can spend it.",
     );
   }
+  if (
+    config.mode === "azure" &&
+    config.azure.entra?.auth === "entra" &&
+    config.clientKeys.length === 0 &&
+    cluster.isPrimary
+  ) {
+    logger.warn(
+      "Azure is reached with the proxy's own Microsoft Entra ID identity (AZURE_OPENAI_AUTH=entra) and no client keys are set (AZURE_OPENAI_PROXY_API_KEYS): anyone who can reach this port can spend it.",
+    );
+  }
 
   if (cluster.isPrimary && config.workers > 1) {
     await runPrimary(config, logger, emulator);
@@ -77,7 +88,7 @@ async function main(): Promise<void> {
     proxy = await startProxy(config, { logger, env });
   } catch (error) {
     await emulator?.close();
-    if (error instanceof TopologyError) {
+    if (error instanceof TopologyError || error instanceof TlsFilesError) {
       process.stderr.write(`azure-oai-proxy: ${error.message}\n`);
       process.exit(1);
     }
@@ -136,7 +147,7 @@ async function runPrimary(config: Config, logger: Logger, emulator: Emulator | u
     process.stderr.write(`azure-oai-proxy: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  const url = `http://${config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host}:${config.port}`;
+  const url = `${config.tls ? "https" : "http"}://${config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host}:${config.port}`;
   logger.info({ workers: config.workers }, "azure-oai-proxy workers listening");
   if (config.azure.emulator && config.port !== 0) printTryIt(url);
   module.flushCompileCache?.();

@@ -242,3 +242,93 @@ describe("npm start with a configuration file", () => {
     });
   });
 });
+
+describe("keyless Azure and HTTPS from the command line", () => {
+  it("reaches a keyless resource with managed identity and warns that no client keys are set", async () => {
+    const { startEmulator } = await import("@azure-oai-proxy/emulator");
+    const emulator = await startEmulator({ keyless: true });
+    const child = spawn(process.execPath, [MAIN], {
+      env: {
+        ...baseEnv,
+        ...emulator.identity.env(),
+        AZURE_OPENAI_ENDPOINT: emulator.url,
+        AZURE_OPENAI_AUTH: "entra",
+        AZURE_OPENAI_ENTRA_CREDENTIAL: "managed-identity",
+        AZURE_OPENAI_PROXY_ADDRESS: "127.0.0.1:0",
+      },
+      cwd: "/tmp",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      // The warning comes before the line that says where the proxy listens.
+      const [, url] = await waitForOutput(
+        child,
+        /Microsoft Entra ID identity .* no client keys are set[\s\S]*"url":"(http:\/\/[^"]+)"/,
+      );
+      const response = await fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }),
+      });
+      assert.equal(response.status, 200);
+      assert.equal((await fetch(`${url}/readyz`)).status, 200);
+    } finally {
+      child.kill("SIGTERM");
+      await once(child, "exit");
+      await emulator.close();
+    }
+  });
+
+  it("serves HTTPS to a client that trusts the CA through NODE_EXTRA_CA_CERTS", async () => {
+    const { makeTestCa, issueCertificate } = await import("./helpers/test-certificates.ts");
+    const ca = makeTestCa();
+    const certificate = issueCertificate(ca);
+    const child = spawn(process.execPath, [MAIN], {
+      env: {
+        ...baseEnv,
+        AZURE_OPENAI_PROXY_ADDRESS: "127.0.0.1:0",
+        AZURE_OPENAI_PROXY_TLS_CERT: certificate.certFile,
+        AZURE_OPENAI_PROXY_TLS_KEY: certificate.keyFile,
+      },
+      cwd: "/tmp",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const [, url] = await waitForOutput(child, /"url":"(https:\/\/[^"]+)"/);
+      const client = await promisify(execFile)(
+        process.execPath,
+        [
+          "-e",
+          `fetch(${JSON.stringify(`${url}/healthz`)}).then((r) => r.json()).then((b) => console.log(b.status))`,
+        ],
+        { env: { ...baseEnv, NODE_EXTRA_CA_CERTS: ca.certFile } },
+      );
+      assert.equal(client.stdout.trim(), "ok");
+    } finally {
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    }
+  });
+
+  it("refuses to start with a key that does not match the certificate, naming both files", async () => {
+    const { makeTestCa, issueCertificate } = await import("./helpers/test-certificates.ts");
+    const ca = makeTestCa();
+    const one = issueCertificate(ca);
+    const other = issueCertificate(ca);
+    const run = promisify(execFile)(process.execPath, [MAIN], {
+      env: {
+        ...baseEnv,
+        AZURE_OPENAI_PROXY_ADDRESS: "127.0.0.1:0",
+        AZURE_OPENAI_PROXY_TLS_CERT: one.certFile,
+        AZURE_OPENAI_PROXY_TLS_KEY: other.keyFile,
+      },
+      cwd: "/tmp",
+    });
+    await assert.rejects(run, (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 1);
+      assert.ok(error.stderr.includes(one.certFile) && error.stderr.includes(other.keyFile));
+      assert.match(error.stderr, /the key does not belong to the certificate/);
+      return true;
+    });
+  });
+});

@@ -137,7 +137,7 @@ export class DeploymentDirectory {
  * per request cost more than the rest of the lookup (profiled).
  */
 function cacheKey(credential: UpstreamCredential): string {
-  return credential.value;
+  return credential.cacheKey ?? credential.value;
 }
 
 function parseListing(body: unknown): ListedDeployment[] {

@@ -1,3 +1,6 @@
+import type { EntraSettings } from "./entra.ts";
+import type { TlsFiles } from "./tls.ts";
+
 /** The one validated, immutable configuration of a running proxy. */
 
 export type ProxyMode = "azure" | "openai";
@@ -13,6 +16,8 @@ export interface AzureConfig {
   readonly apiVersion: string;
   /** A server-held Azure key; when set, clients need not send one. */
   readonly apiKey: string | undefined;
+  /** Key or Microsoft Entra ID; absent means key (AZURE_OPENAI_AUTH). */
+  readonly entra?: EntraSettings;
   /** True when the endpoint is the built-in emulator started because none was configured. */
   readonly emulator: boolean;
 }
@@ -88,5 +93,7 @@ export interface Config {
   /** "*" or the allowed origins. */
   readonly corsOrigins: "*" | readonly string[];
   readonly logLevel: string;
+  /** Serve HTTPS/WSS with these PEM files (AZURE_OPENAI_PROXY_TLS_CERT/_KEY); absent means HTTP. */
+  readonly tls?: TlsFiles | undefined;
   readonly production: boolean;
 }

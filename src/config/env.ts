@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
 import type { Config, StudioDeployment } from "./config.ts";
+import { type EntraSettings, readEntraSettings } from "./entra.ts";
 import { type Env, readSettings } from "./read-settings.ts";
 import type { SettingValues } from "./settings.ts";
+import { readTlsSettings } from "./tls.ts";
 import { unknownVariableWarnings } from "./unknown-variables.ts";
 
 export type { Env } from "./read-settings.ts";
@@ -48,7 +50,11 @@ export interface EnvironmentReading {
 /** As `readConfig`, with the warnings (unknown variables, unused keys) for the caller to log. */
 export function readEnvironment(env: Env): EnvironmentReading {
   const { values, problems: settingProblems, set } = readSettings(env);
-  const problems = [...settingProblems, ...combinedProblems(values)];
+  const problems = [...settingProblems];
+  // Entra ID and TLS have readers of their own (rows of the table for docs and --help).
+  const entra = readEntraSettings(env, problems);
+  const tls = readTlsSettings(env, problems);
+  problems.push(...combinedProblems(values, entra));
   const warnings = unknownVariableWarnings(Object.keys(env));
   const studioDeployments = withModelKeys(values, warnings);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -67,6 +73,7 @@ export function readEnvironment(env: Env): EnvironmentReading {
       apiStyle: values.apiVersion.apiStyle,
       apiVersion: values.apiVersion.apiVersion,
       apiKey: values.apiKey,
+      entra,
       emulator: false,
     }),
     responsesApiVersion: values.responsesApiVersion ?? values.apiVersion,
@@ -96,6 +103,7 @@ export function readEnvironment(env: Env): EnvironmentReading {
     corsOrigins: values.corsOrigins,
     logLevel: values.logLevel,
     production: values.nodeEnv === "production",
+    tls,
   };
   return { config: Object.freeze(config), warnings };
 }
@@ -108,7 +116,7 @@ function standsInForAzure(values: SettingValues): boolean {
 }
 
 /** Rules that need more than one setting. */
-function combinedProblems(values: SettingValues): string[] {
+function combinedProblems(values: SettingValues, entra: EntraSettings): string[] {
   const problems: string[] = [];
   const production = values.nodeEnv === "production";
   const hasFile = values.configFile !== undefined;
@@ -122,11 +130,12 @@ function combinedProblems(values: SettingValues): string[] {
     clientKeys.length > 0 &&
     values.mode === "azure" &&
     values.apiKey === undefined &&
+    entra.auth === "key" &&
     values.endpoint !== undefined &&
     !hasFile
   ) {
     problems.push(
-      "AZURE_OPENAI_PROXY_API_KEYS: client keys need a server-held Azure key; set AZURE_OPENAI_API_KEY (or AZURE_OPENAI_TOKEN)",
+      "AZURE_OPENAI_PROXY_API_KEYS: client keys need a server-held Azure credential; set AZURE_OPENAI_API_KEY (or AZURE_OPENAI_TOKEN), or AZURE_OPENAI_AUTH=entra",
     );
   }
   if (clientKeys.length > 0 && values.mode === "openai") {

@@ -22,6 +22,24 @@ export const FILE_FIELDS = {
       default: DEFAULT_API_VERSION,
       doc: "As `AZURE_OPENAI_APIVERSION`; each resource has its own, so a pool may mix dated and v1 resources.",
     },
+    auth: {
+      default: "key (or AZURE_OPENAI_AUTH)",
+      doc: "`entra`: reach this resource with a Microsoft Entra ID token instead of a key (see docs/identity.md).",
+    },
+    credential: {
+      default: "default (or AZURE_OPENAI_ENTRA_CREDENTIAL)",
+      doc: "With `auth: entra`: `default`, `managed-identity`, `workload-identity`, `client-secret` or `cli`.",
+    },
+    scope: {
+      default: "https://cognitiveservices.azure.com/.default",
+      doc: "With `auth: entra`: the token's scope (`https://ai.azure.com/.default` for `*.services.ai.azure.com`).",
+    },
+  },
+  tls: {
+    cert: {
+      doc: "PEM certificate (chain) the proxy serves HTTPS and WSS with; reloaded when it changes.",
+    },
+    key: { doc: "PEM private key of that certificate." },
   },
   "models.NAME": {
     strategy: {

@@ -111,6 +111,46 @@ export const SETTINGS = {
     doc: "A server-held Azure key. When set, the client's key is not needed and not forwarded.",
     parse: parseText,
   }),
+  auth: defaulted({
+    name: "AZURE_OPENAI_AUTH",
+    group: "azure",
+    default: "key",
+    doc: "`entra`: reach Azure with a Microsoft Entra ID token (managed identity, workload identity, service principal, Azure CLI) instead of a key; see docs/identity.md.",
+    parse: parseChoice(["key", "entra"]),
+  }),
+  entraCredential: defaulted({
+    name: "AZURE_OPENAI_ENTRA_CREDENTIAL",
+    group: "azure",
+    default: "default",
+    doc: "With `AZURE_OPENAI_AUTH=entra`: `default` (the chain), `managed-identity`, `workload-identity`, `client-secret` or `cli`.",
+    parse: parseChoice([
+      "default",
+      "managed-identity",
+      "workload-identity",
+      "client-secret",
+      "cli",
+    ]),
+  }),
+  entraScope: optional({
+    name: "AZURE_OPENAI_ENTRA_SCOPE",
+    group: "azure",
+    defaultText:
+      "`https://cognitiveservices.azure.com/.default` (`https://ai.azure.com/.default` for `*.services.ai.azure.com`)",
+    doc: "The scope of the Entra ID token.",
+    parse: parseText,
+  }),
+  tlsCert: optional({
+    name: "AZURE_OPENAI_PROXY_TLS_CERT",
+    group: "clients",
+    doc: "PEM certificate (chain): the proxy serves HTTPS and WSS on its address; reloaded when the file changes. Needs `AZURE_OPENAI_PROXY_TLS_KEY`.",
+    parse: parseText,
+  }),
+  tlsKey: optional({
+    name: "AZURE_OPENAI_PROXY_TLS_KEY",
+    group: "clients",
+    doc: "PEM private key of `AZURE_OPENAI_PROXY_TLS_CERT`.",
+    parse: parseText,
+  }),
   studioDeployments: optional({
     name: "AZURE_AI_STUDIO_DEPLOYMENTS",
     group: "azure",

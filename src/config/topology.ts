@@ -1,9 +1,12 @@
 import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { API_VERSION_HELP, DEFAULT_API_VERSION, parseApiVersion } from "../azure/api-versions.ts";
 import { isSafeModelName } from "../routing/resolve-deployment.ts";
 import type { AzureApiStyle, AzureConfig } from "./config.ts";
 import { parseAzureEndpoint } from "./endpoint.ts";
+import { type EntraAuth, type EntraSettings, envEntraAuth, parseResourceEntra } from "./entra.ts";
 import { MODEL_FIELDS, RESOURCE_FIELDS, TARGET_FIELDS } from "./file-fields.ts";
+import { parseTlsSection, type TlsFiles } from "./tls.ts";
 
 /** How a pool picks among its available targets. */
 export const STRATEGIES = ["priority", "round-robin", "least-busy", "latency"] as const;
@@ -17,8 +20,10 @@ export interface ResourceConfig {
   readonly apiStyle: AzureApiStyle;
   /** A dated version, or "preview"/"" in the v1 style. */
   readonly apiVersion: string;
-  /** Server-held key; undefined passes the client's key through. */
+  /** Server-held key; undefined passes the client's key through (unless `entra` is set). */
   readonly apiKey: string | undefined;
+  /** Keyless: a Microsoft Entra ID token is sent instead of any key. Absent means key auth. */
+  readonly entra?: EntraAuth | undefined;
 }
 
 export interface TargetConfig {
@@ -46,6 +51,8 @@ export interface Topology {
   readonly models: ReadonlyMap<string, ModelRouteConfig>;
   /** "environment" or the file's path. */
   readonly source: string;
+  /** The file's `tls:` (AZURE_OPENAI_PROXY_TLS_CERT/_KEY win over it). */
+  readonly tls?: TlsFiles | undefined;
 }
 
 /** A bad configuration file; each problem names the path of the bad field. */
@@ -77,6 +84,7 @@ function envResource(azure: AzureConfig): ResourceConfig | undefined {
     apiStyle: azure.apiStyle,
     apiVersion: azure.apiVersion,
     apiKey: azure.apiKey,
+    entra: azure.entra && envEntraAuth(azure.entra, azure.endpoint),
   };
 }
 
@@ -87,6 +95,8 @@ export interface TopologyRules {
 }
 
 const NO_RULES: TopologyRules = { clientKeys: [] };
+/** Environment Entra settings when none are given: key auth, as before Entra existed. */
+const KEY_AUTH: EntraSettings = { auth: "key", credential: "default", scope: undefined };
 
 /** Reads and validates a configuration file; throws TopologyError naming every bad field. */
 export async function loadTopologyFile(
@@ -128,10 +138,11 @@ export async function parseTopology(
   if (document === null || document === undefined) document = {};
   if (!isRecord(document)) throw new TopologyError(source, ["the file must be a YAML mapping"]);
   for (const key of Object.keys(document)) {
-    if (key !== "resources" && key !== "models") {
-      problems.push(`${key}: unknown section (expected resources, models)`);
+    if (key !== "resources" && key !== "models" && key !== "tls") {
+      problems.push(`${key}: unknown section (expected resources, models, tls)`);
     }
   }
+  const tls = parseTlsSection(document.tls, dirname(source), problems);
 
   const resources = new Map<string, ResourceConfig>();
   // Every name the file declares, valid or not: a target naming a bad resource is that
@@ -143,7 +154,14 @@ export async function parseTopology(
   else {
     for (const [name, raw] of Object.entries(rawResources)) {
       declared.add(name);
-      const resource = parseResource(`resources.${name}`, name, raw, needsKey, problems);
+      const resource = parseResource(
+        `resources.${name}`,
+        name,
+        raw,
+        needsKey,
+        azure.entra ?? KEY_AUTH,
+        problems,
+      );
       if (resource) resources.set(name, resource);
     }
   }
@@ -172,7 +190,7 @@ export async function parseTopology(
     problems.push("resources: no resource defined (and AZURE_OPENAI_ENDPOINT is not set)");
   }
   if (problems.length > 0) throw new TopologyError(source, problems);
-  return { resources, fallback, models, source };
+  return { resources, fallback, models, source, tls };
 }
 
 function parseResource(
@@ -180,6 +198,7 @@ function parseResource(
   name: string,
   raw: unknown,
   needsKey: boolean,
+  entraDefaults: EntraSettings,
   problems: string[],
 ): ResourceConfig | undefined {
   if (!isRecord(raw)) {
@@ -189,7 +208,6 @@ function parseResource(
   unknownKeys(path, raw, RESOURCE_FIELDS, problems);
   const endpoint = requiredEndpoint(`${path}.endpoint`, raw.endpoint, problems);
   const apiKey = raw.apiKey === undefined || raw.apiKey === "" ? undefined : String(raw.apiKey);
-  if (needsKey && apiKey === undefined) problems.push(fileKeyNeeded(name));
   const version = raw.apiVersion === undefined ? DEFAULT_API_VERSION : String(raw.apiVersion);
   const parsed = parseApiVersion(version);
   if (parsed === undefined) {
@@ -198,8 +216,14 @@ function parseResource(
     );
   }
   const { apiStyle, apiVersion } = parsed ?? { apiStyle: "dated" as const, apiVersion: version };
+  const entra = parseResourceEntra(path, raw, endpoint, entraDefaults, problems);
+  if (needsKey && apiKey === undefined && entra === undefined && raw.auth !== "entra") {
+    problems.push(fileKeyNeeded(name));
+  }
   if (endpoint === undefined) return undefined;
-  return { name, endpoint, apiStyle, apiVersion, apiKey };
+  return entra === undefined
+    ? { name, endpoint, apiStyle, apiVersion, apiKey }
+    : { name, endpoint, apiStyle, apiVersion, apiKey: undefined, entra };
 }
 
 function parseModel(
@@ -317,19 +341,22 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 const ENV_KEY_NEEDED =
-  "AZURE_OPENAI_PROXY_API_KEYS: client keys need a server-held Azure key; set AZURE_OPENAI_API_KEY (or AZURE_OPENAI_TOKEN)";
+  "AZURE_OPENAI_PROXY_API_KEYS: client keys need a server-held Azure credential; set AZURE_OPENAI_API_KEY (or AZURE_OPENAI_TOKEN), or AZURE_OPENAI_AUTH=entra";
 
 const fileKeyNeeded = (name: string) =>
-  `resources.${name}.apiKey: required when AZURE_OPENAI_PROXY_API_KEYS is set (clients present proxy keys, not Azure keys)`;
+  `resources.${name}.apiKey: required when AZURE_OPENAI_PROXY_API_KEYS is set (clients present proxy keys, not Azure keys), unless the resource uses auth: entra`;
 
 /**
- * Rules that need the rest of the configuration: proxy client keys need server-held keys.
- * `parseTopology` applies them itself when given the rules (reporting them with the file's other
- * problems); this is for a topology built without them.
+ * Rules that need the rest of the configuration: proxy client keys need a server-held
+ * credential (a key or Entra ID) on every resource. `parseTopology` applies them itself when
+ * given the rules (reporting them with the file's other problems); this is for a topology built
+ * without them.
  */
 export function checkTopology(topology: Topology, config: TopologyRules): void {
   if (config.clientKeys.length === 0) return;
-  const keyless = [...topology.resources.values()].filter((r) => r.apiKey === undefined);
+  const keyless = [...topology.resources.values()].filter(
+    (r) => r.apiKey === undefined && r.entra === undefined,
+  );
   if (keyless.length === 0) return;
   throw new TopologyError(
     topology.source,

@@ -161,6 +161,22 @@ export const requestTimeout = () =>
     code: "request_timeout",
   });
 
+/** `credential` names the Entra credential kind; `detail` is what it said, already free of tokens. */
+export const upstreamAuthFailed = (credential: string, detail: string) =>
+  new ProxyError(
+    502,
+    `The proxy could not get a Microsoft Entra ID token for Azure from its ${credential} credential: ${detail}`,
+    { code: "upstream_auth_failed" },
+  );
+
+/** /readyz before every Entra ID token is had; `detail` is the last failure, if any. */
+export const upstreamAuthNotReady = (detail: string | null) =>
+  new ProxyError(
+    503,
+    `The proxy has no Microsoft Entra ID token for Azure yet${detail === null ? "" : `: ${detail}`}`,
+    { code: "upstream_auth_not_ready" },
+  );
+
 export const upstreamTimeout = (what: string) =>
   new ProxyError(504, `Azure OpenAI did not answer in time (${what}).`, {
     code: "upstream_timeout",

@@ -5,6 +5,7 @@ import type { ClientAuth } from "../azure/credentials.ts";
 import type { DeploymentDirectory } from "../azure/deployments.ts";
 import type { Config } from "../config/config.ts";
 import type { ResourceConfig } from "../config/topology.ts";
+import type { EntraTokens } from "../identity/entra-tokens.ts";
 import type { RouteTable } from "../routing/route-table.ts";
 import type { UpstreamCall } from "./upstream-call.ts";
 
@@ -20,6 +21,8 @@ export interface ProxyContext {
   routes: RouteTable;
   /** The deployment listing of a resource (one directory per endpoint). */
   readonly directoryFor: (resource: ResourceConfig) => DeploymentDirectory;
+  /** Microsoft Entra ID tokens of the keyless resources (none when every resource uses keys). */
+  readonly tokens: EntraTokens;
   /** False once shutdown has begun. */
   ready: boolean;
 }

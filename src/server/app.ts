@@ -9,6 +9,7 @@ import {
   ProxyError,
   serviceStopping,
   unknownRoute,
+  upstreamAuthNotReady,
 } from "../openai/errors.ts";
 import { FORWARD_ANY, OPERATIONS } from "../openai/operations.ts";
 import type { ProxyContext } from "../proxy/context.ts";
@@ -101,6 +102,8 @@ export function createRequestListener(
       "/healthz": (_request, response) => sendJson(response, 200, health(ctx)),
       "/readyz": (_request, response) => {
         if (!ctx.ready) throw serviceStopping();
+        // Keyless resources are unusable until their first token: not ready to take traffic.
+        if (!ctx.tokens.ready) throw upstreamAuthNotReady(ctx.tokens.lastError());
         sendJson(response, 200, { status: "ready" });
       },
     };
@@ -120,6 +123,7 @@ function health(ctx: ProxyContext): Record<string, unknown> {
     status: "ok",
     mode: ctx.config.mode,
     upstream: ctx.config.azure.emulator ? "emulator" : ctx.config.mode,
+    ...ctx.tokens.status(),
     ...(ctx.config.mode === "azure" && fallback
       ? { apiStyle: fallback.apiStyle, apiVersion: fallback.apiVersion || undefined }
       : {}),

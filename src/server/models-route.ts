@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { upstreamCredential } from "../azure/credentials.ts";
+import { resourceCredential } from "../azure/credentials.ts";
 import type { DeploymentListing } from "../azure/deployments.ts";
 import { getAzureJson } from "../azure/get-json.ts";
 import { buildAzureUrl } from "../azure/request.ts";
@@ -36,7 +36,7 @@ export function modelRoutes(ctx: ProxyContext): Record<string, RouteHandler> {
   ): Promise<DeploymentListing | null> => {
     const resource = ctx.routes.topology.fallback;
     if (resource === undefined) return null;
-    const credential = upstreamCredential(resource, ctx.authenticate(headers));
+    const credential = await resourceCredential(resource, ctx.authenticate(headers), ctx.tokens);
     return ctx.directoryFor(resource).get(credential);
   };
   const models = async (headers: IncomingHttpHeaders): Promise<ModelObject[]> => {
@@ -67,7 +67,11 @@ export function modelRoutes(ctx: ProxyContext): Record<string, RouteHandler> {
     const name = params.model ?? "";
     const resource = ctx.routes.topology.fallback;
     if (resource === undefined) throw modelNotFound(name);
-    const credential = upstreamCredential(resource, ctx.authenticate(request.headers));
+    const credential = await resourceCredential(
+      resource,
+      ctx.authenticate(request.headers),
+      ctx.tokens,
+    );
     // A deployment (or a name resolving to one) is asked about by the model it serves.
     const known = await ctx.directoryFor(resource).get(credential);
     const deployment = resolveDeployment(name, ctx.config.modelMapper, known?.index ?? undefined);

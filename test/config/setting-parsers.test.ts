@@ -20,7 +20,10 @@ const problemsOf = (parsed: Parsed<unknown>): readonly string[] => {
 
 describe("parseAddress", () => {
   it("reads host:port, [ipv6]:port, :port and a bare port (no host: all interfaces)", () => {
-    assert.deepEqual(parsedValue(parseAddress("127.0.0.1:8080")), { host: "127.0.0.1", port: 8080 });
+    assert.deepEqual(parsedValue(parseAddress("127.0.0.1:8080")), {
+      host: "127.0.0.1",
+      port: 8080,
+    });
     assert.deepEqual(parsedValue(parseAddress("[::]:80")), { host: "::", port: 80 });
     assert.deepEqual(parsedValue(parseAddress(":80")), { host: undefined, port: 80 });
     assert.deepEqual(parsedValue(parseAddress("11437")), { host: undefined, port: 11437 });

@@ -52,12 +52,19 @@ const azureError = (status: number, headers = {}): Outcome => ({
 /** A real server whose one route runs forwardWithFailover with the test's pool and upstream. */
 let server: Server;
 let url: string;
-let current: { pool: Pool; call: UpstreamCall; replayable: boolean; record: RequestRecord };
+let current: {
+  pool: Pool;
+  call: UpstreamCall;
+  replayable: boolean;
+  record: RequestRecord;
+  reauthorize?: ForwardPlan["reauthorize"];
+};
 before(async () => {
   server = createServer((req, res) => {
-    const { pool, call, replayable, record } = current;
+    const { pool, call, replayable, record, reauthorize } = current;
     const plan: ForwardPlan = {
       pool,
+      ...(reauthorize ? { reauthorize } : {}),
       relay: { stream: undefined, keepAzureStreamArtefacts: true },
       targetHeader: true,
       request: (t, attempt) =>
@@ -178,5 +185,52 @@ describe("forwardWithFailover", () => {
     const response = await fetch(url, { method: "POST" });
     assert.equal(response.status, 500);
     assert.deepEqual(called, ["a", "b", "c"]);
+  });
+
+  it("gives a 401 one fresh credential and one more try on the same target", async () => {
+    const seen: (string | undefined)[] = [];
+    const call: UpstreamCall = async (request) => {
+      seen.push(request.headers.authorization);
+      return request.headers.authorization === "Bearer fresh" ? answer("{}") : azureError(401);
+    };
+    const record: RequestRecord = {};
+    current = {
+      pool: new Pool([target("east", 0), target("west", 1)], new PrioritySelection()),
+      call,
+      replayable: true,
+      record,
+      reauthorize: async (t) => ({
+        url: `${t.resource.endpoint}/x`,
+        method: "POST",
+        headers: { authorization: "Bearer fresh" },
+      }),
+    };
+    const response = await fetch(url, { method: "POST" });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("x-azure-oai-proxy-target"), "east/gpt-4o");
+    assert.deepEqual(seen, [undefined, "Bearer fresh"]);
+  });
+
+  it("relays a second 401 without another refresh or another target", async () => {
+    let calls = 0;
+    let refreshes = 0;
+    const call: UpstreamCall = async () => {
+      calls += 1;
+      return azureError(401);
+    };
+    current = {
+      pool: new Pool([target("east", 0), target("west", 1)], new PrioritySelection()),
+      call,
+      replayable: true,
+      record: {},
+      reauthorize: async (t) => {
+        refreshes += 1;
+        return { url: `${t.resource.endpoint}/x`, method: "POST", headers: {} };
+      },
+    };
+    const response = await fetch(url, { method: "POST" });
+    assert.equal(response.status, 401);
+    assert.equal(calls, 2);
+    assert.equal(refreshes, 1);
   });
 });
