@@ -2,7 +2,7 @@ import cluster from "node:cluster";
 import module from "node:module";
 import type { Emulator } from "@azure-oai-proxy/emulator";
 import type { Logger } from "pino";
-import { type CliRequest, packageVersion, parseFlags, usage } from "./config/cli-flags.ts";
+import { type CliRequest, packageVersion, parseFlags } from "./config/cli-flags.ts";
 import type { Config } from "./config/config.ts";
 import { ConfigError, readEnvironment, withDotEnv } from "./config/env.ts";
 import { TopologyError } from "./config/topology.ts";
@@ -16,7 +16,7 @@ const EMULATOR_URL_VAR = "AZURE_OAI_PROXY_EMULATOR_URL";
 
 /** The command line: read config, start the server (and the emulator when no endpoint is set), handle signals. */
 async function main(): Promise<void> {
-  const flags = runFlags(parseFlags(process.argv.slice(2)));
+  const flags = await runFlags(parseFlags(process.argv.slice(2)));
   let config: Config;
   let warnings: readonly string[];
   const env = withDotEnv(process.env);
@@ -173,14 +173,16 @@ function printTryIt(url: string): void {
 }
 
 /** Answers --help and --version, refuses bad flags (exit 2); returns what flags set otherwise. */
-function runFlags(request: CliRequest): Readonly<Record<string, string>> {
+async function runFlags(request: CliRequest): Promise<Readonly<Record<string, string>>> {
   switch (request.kind) {
     case "run":
       return request.env;
-    case "help":
+    case "help": {
+      const { usage } = await import("./config/usage.ts");
       process.stdout.write(usage());
       process.exit(0);
       break;
+    }
     case "version":
       process.stdout.write(`${packageVersion()}\n`);
       process.exit(0);

@@ -3,7 +3,6 @@
  * (a typo such as `--conifg` would otherwise start a proxy without its pools).
  */
 import { readFileSync } from "node:fs";
-import { settingsHelp } from "./settings-docs.ts";
 
 export type CliRequest =
   /** Start the proxy; `env` holds what flags set (they win over the environment). */
@@ -41,24 +40,4 @@ export function parseFlags(argv: readonly string[]): CliRequest {
 export function packageVersion(): string {
   const file = new URL("../../package.json", import.meta.url);
   return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
-}
-
-/** What `--help` prints: usage, flags, then every setting from the table. */
-export function usage(): string {
-  return `azure-oai-proxy ${packageVersion()}: an OpenAI-compatible proxy for Azure OpenAI.
-
-Usage:
-  azure-oai-proxy [--config FILE]    start the proxy
-  azure-oai-proxy emulator [flags]   start the built-in Azure OpenAI emulator on its own
-                                     (see: azure-oai-proxy emulator --help)
-
-Flags:
-  --config FILE   a YAML file of resources and model pools (wins over AZURE_OPENAI_PROXY_CONFIG)
-  -h, --help      print this and exit
-  -v, --version   print the version and exit
-
-Settings are environment variables; a .env file in the working directory is read too (the real
-environment wins). Sizes take kb, mb, gb or bytes; durations take ms, s, m, h or milliseconds.
-
-${settingsHelp()}`;
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseFlags, usage } from "../../src/config/cli-flags.ts";
+import { parseFlags } from "../../src/config/cli-flags.ts";
 import { SETTINGS } from "../../src/config/settings.ts";
+import { usage } from "../../src/config/usage.ts";
 
 describe("parseFlags", () => {
   it("takes --config FILE and --config=FILE as AZURE_OPENAI_PROXY_CONFIG", () => {
