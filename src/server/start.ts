@@ -4,8 +4,9 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { basename, dirname, resolve } from "node:path";
 import pino, { type Logger } from "pino";
-import { clientAuthenticator } from "../azure/credentials.ts";
+import { clientAuthenticator, resourceCredential } from "../azure/credentials.ts";
 import { DeploymentDirectory } from "../azure/deployments.ts";
+import { checkResource } from "../azure/resource-check.ts";
 import type { Config } from "../config/config.ts";
 import {
   checkTopology,
@@ -213,6 +214,9 @@ export async function startProxy(
     }
   };
   prefetch(ctx.routes);
+  if (config.mode === "azure" && !config.azure.emulator) {
+    void checkResources(ctx, log).catch(() => {});
+  }
 
   /** Swaps in a new route table; requests in flight keep the one they started with. */
   const reload = async (why: string): Promise<boolean> => {
@@ -285,4 +289,20 @@ function listen(server: Server, host: string, port: number): Promise<void> {
       resolve();
     });
   });
+}
+
+/** One warning per resource that Azure refuses or that cannot be reached (see checkResource). */
+async function checkResources(ctx: ProxyContext, log: Logger): Promise<void> {
+  const server = { azureKey: undefined, proxyKey: true, authorization: undefined };
+  for (const resource of ctx.routes.topology.resources.values()) {
+    if (resource.apiKey === undefined && resource.entra === undefined) continue;
+    let warning: string | undefined;
+    try {
+      const credential = await resourceCredential(resource, server, ctx.tokens);
+      warning = await checkResource(ctx.agent, resource, credential, ctx.config.timeouts.connectMs);
+    } catch (error) {
+      warning = `resource "${resource.name}": no Microsoft Entra ID token (${(error as Error).message})`;
+    }
+    if (warning !== undefined) log.warn({ resource: resource.name }, warning);
+  }
 }
