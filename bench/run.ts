@@ -237,7 +237,7 @@ async function main(): Promise<number> {
       `azure-oai-proxy 2w ran with ${WORKERS_SETTING}=${workers}${hasWorkers ? "" : `, a setting the measured src/ does not have yet (so one worker)`}.`,
     );
   }
-  const budgetS = Math.round((options.quick ? 25 : 70) * Math.max(4, contenders.length));
+  const budgetS = Math.round((options.quick ? 30 : 80) * Math.max(4, contenders.length));
   const envNote = Object.entries(options.proxyEnv)
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
@@ -467,7 +467,26 @@ function proxyLogNotes(tmp: string): string[] {
       `azure-oai-proxy logged ${[...levels].map(([l, n]) => `${n} at level ${l}`).join(", ")}; e.g. ${samples.join(" | ")}`,
     );
   }
-  return notes;
+  return [...notes, ...goProxyLogNotes(tmp)];
+}
+
+/** How much the Go proxy logged (it logs every request at length, at no level one can lower). */
+function goProxyLogNotes(tmp: string): string[] {
+  let lines = 0;
+  let requests = 0;
+  for (const file of readdirSync(tmp)) {
+    if (!file.startsWith("go-proxy-") || !file.endsWith(".log")) continue;
+    for (const line of readFileSync(join(tmp, file), "utf8").split("\n")) {
+      if (line === "") continue;
+      lines++;
+      if (line.startsWith("[GIN]")) requests++;
+    }
+  }
+  return lines === 0
+    ? []
+    : [
+        `go-proxy wrote ${lines} log lines for ${requests} requests (${(lines / Math.max(1, requests)).toFixed(1)} a request).`,
+      ];
 }
 
 function writeOutputs(
