@@ -7,7 +7,7 @@
  * bench/results/latest.json. Every process it starts is stopped at the end, on error, on SIGINT
  * and when the time budget runs out.
  *
- *   npm run bench                        full run (about 5 minutes)
+ *   npm run bench                        full run (over 5 minutes)
  *   npm run bench -- --quick             shorter phases (about 2 minutes)
  *   npm run bench -- --write-docs        also put the table in docs/performance.md
  *   npm run bench -- --only=throughput,latency --contenders=floor,proxy
@@ -237,7 +237,7 @@ async function main(): Promise<number> {
       `azure-oai-proxy 2w ran with ${WORKERS_SETTING}=${workers}${hasWorkers ? "" : `, a setting the measured src/ does not have yet (so one worker)`}.`,
     );
   }
-  const budgetS = Math.round((options.quick ? 30 : 80) * Math.max(4, contenders.length));
+  const budgetS = Math.round((options.quick ? 30 : 90) * Math.max(4, contenders.length));
   const envNote = Object.entries(options.proxyEnv)
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
