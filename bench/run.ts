@@ -237,7 +237,7 @@ async function main(): Promise<number> {
       `azure-oai-proxy 2w ran with ${WORKERS_SETTING}=${workers}${hasWorkers ? "" : `, a setting the measured src/ does not have yet (so one worker)`}.`,
     );
   }
-  const budgetS = Math.round((options.quick ? 30 : 90) * Math.max(4, contenders.length));
+  const budgetS = Math.round((options.quick ? 40 : 90) * Math.max(4, contenders.length));
   const envNote = Object.entries(options.proxyEnv)
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
