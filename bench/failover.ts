@@ -4,124 +4,39 @@
  *   npm run bench:failover            (about a minute)
  *   npm run bench:failover -- --quick (fewer requests)
  *
- * Starts fake Azure resources (child processes, node:http, pre-serialised answers) and the real
- * proxy (`node src/main.ts --config …`), then:
+ * Starts fake Azure resources (bench/fake-azure.ts, one child process each) and the real proxy
+ * (`node src/main.ts --config …`), then:
  *  1. rate limits: 10,000 requests through a two-resource pool where one resource answers 429 to
  *     every other request; counts client-visible errors (target: 0);
  *  2. an outage: streams through a round-robin pool; halfway, one resource is stopped; counts
  *     requests that failed before their first byte (target: 0) and streams cut mid-way (allowed);
  *  3. the cost of a pool: throughput through a one-target pool vs. env-only configuration, same
  *     run (target: ≥ 0.95×).
- * Loopback only; every process it starts is stopped at the end.
+ * Loopback only; every process it starts is stopped at the end (bench/lib/proc.ts).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "undici";
+import { FakeAzure } from "./lib/children.ts";
+import { chatBody, STREAM_HEADER } from "./lib/payloads.ts";
+import { freePort, killAllNow, spawnTracked, stopAll, stopChild, waitReady } from "./lib/proc.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const KEY = "bench-key";
+/** The fake's streams here: 20 chunks 10 ms apart. */
+const STREAM = "20;10";
 
-// ---- the fake Azure resource (runs in a child: `node bench/failover.ts --fake MODE`) ----
-
-const CHAT = JSON.stringify({
-  id: "chatcmpl-bench",
-  object: "chat.completion",
-  created: 1,
-  model: "gpt-4o",
-  choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-});
-const RATE_LIMITED = JSON.stringify({ error: { code: "429", message: "Rate limit is exceeded." } });
-const chunk = (i: number) =>
-  `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"w${i} "}}]}\n\n`;
-
-function runFake(mode: string): void {
-  let count = 0;
-  const sockets = new Set<Socket>();
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const body: Buffer[] = [];
-    req.on("data", (c: Buffer) => body.push(c));
-    req.on("end", () => {
-      if (req.url?.startsWith("/openai/deployments?")) {
-        res.writeHead(404, { "content-type": "application/json" }).end('{"error":{"code":"404"}}');
-        return;
-      }
-      count += 1;
-      if (mode === "half-429" && count % 2 === 0) {
-        res
-          .writeHead(429, {
-            "content-type": "application/json",
-            "retry-after-ms": "20",
-            "retry-after": "1",
-          })
-          .end(RATE_LIMITED);
-        return;
-      }
-      if (Buffer.concat(body).includes('"stream":true')) {
-        res.writeHead(200, { "content-type": "text/event-stream" });
-        let i = 0;
-        const timer = setInterval(() => {
-          if (res.destroyed) return clearInterval(timer);
-          if (i === 20) {
-            clearInterval(timer);
-            res.end("data: [DONE]\n\n");
-            return;
-          }
-          res.write(chunk(i++));
-        }, 10);
-        return;
-      }
-      res.writeHead(200, {
-        "content-type": "application/json",
-        "content-length": Buffer.byteLength(CHAT),
-      });
-      res.end(CHAT);
-    });
-  });
-  server.on("connection", (s: Socket) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, "127.0.0.1", () => {
-    process.send?.({ port: (server.address() as AddressInfo).port });
-  });
-  // "stop": an outage — close the listener and cut every connection at once.
-  process.on("message", (message) => {
-    if (message === "stop") {
-      server.close();
-      for (const s of sockets) s.destroy();
-      process.send?.({ stopped: true });
-    }
-  });
+interface Proxy {
+  readonly child: ChildProcess;
+  readonly url: string;
 }
 
-// ---- the orchestrator ----
-
-interface Child {
-  process: ChildProcess;
-  url: string;
-}
-
-const children: ChildProcess[] = [];
-
-async function startFake(mode: string): Promise<Child> {
-  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, "--fake", mode], {
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  children.push(child);
-  const [message] = (await once(child, "message")) as [{ port: number }];
-  return { process: child, url: `http://127.0.0.1:${message.port}` };
-}
-
-async function startProxy(env: Record<string, string>, args: string[] = []): Promise<Child> {
+async function startProxy(env: Record<string, string>, args: string[] = []): Promise<Proxy> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, "src/main.ts"), ...args], {
+  const started = performance.now();
+  const child = spawnTracked("proxy", process.execPath, [join(ROOT, "src/main.ts"), ...args], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? "",
@@ -132,31 +47,11 @@ async function startProxy(env: Record<string, string>, args: string[] = []): Pro
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
-  children.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return { process: child, url };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error("the proxy did not start");
+  await waitReady(port, "/healthz", started, 10_000, child, 25);
+  return { child, url: `http://127.0.0.1:${port}` };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  return port;
-}
-
-async function stop(child: Child): Promise<void> {
-  if (child.process.exitCode !== null) return;
-  child.process.kill("SIGTERM");
-  await Promise.race([once(child.process, "exit"), new Promise((r) => setTimeout(r, 5000))]);
-}
+const stop = (proxy: Proxy) => stopChild(proxy.child, "SIGTERM", 5000);
 
 async function configFile(text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "aop-bench-"));
@@ -164,9 +59,6 @@ async function configFile(text: string): Promise<string> {
   await writeFile(file, text);
   return file;
 }
-
-const chatBody = (stream: boolean) =>
-  JSON.stringify({ model: "gpt-4o", stream, messages: [{ role: "user", content: "hello" }] });
 
 /** `total` requests over `connections` keep-alive connections; returns statuses and timing. */
 async function load(
@@ -192,7 +84,11 @@ async function load(
         const response = await pool.request({
           path: "/v1/chat/completions",
           method: "POST",
-          headers: { "content-type": "application/json", "api-key": KEY },
+          headers: {
+            "content-type": "application/json",
+            "api-key": KEY,
+            ...(stream ? { [STREAM_HEADER]: STREAM } : {}),
+          },
           body,
         });
         let text = "";
@@ -231,7 +127,7 @@ async function main(): Promise<void> {
 
   // 1. One resource answers 429 to every other request.
   {
-    const [limited, healthy] = [await startFake("half-429"), await startFake("ok")];
+    const [limited, healthy] = [await FakeAzure.start("half-429"), await FakeAzure.start()];
     const file = await configFile(`
 resources:
   limited: { endpoint: ${limited.url}, apiKey: "\${BENCH_KEY}" }
@@ -256,12 +152,12 @@ models:
       `rate limits: ${total} requests, one resource 429-ing half its requests: ${run.ok} ok, client-visible errors: ${fmtErrors(run.errors)} (${run.seconds.toFixed(1)} s)`,
     );
     await stop(proxy);
-    await Promise.all([stop(limited), stop(healthy)]);
+    await Promise.all([limited.stop(), healthy.stop()]);
   }
 
   // 2. One resource stops in the middle of a streaming run.
   {
-    const [east, west] = [await startFake("ok"), await startFake("ok")];
+    const [east, west] = [await FakeAzure.start(), await FakeAzure.start()];
     const file = await configFile(`
 resources:
   east: { endpoint: ${east.url}, apiKey: "\${BENCH_KEY}" }
@@ -279,7 +175,7 @@ models:
     const run = await load(proxy.url, total, 100, true, (done) => {
       if (!stopped && done >= total / 2) {
         stopped = true;
-        east.process.send("stop");
+        void east.outage();
       }
     });
     results.outage = {
@@ -292,12 +188,12 @@ models:
       `outage: ${total} streams, one resource stopped halfway: ${run.ok} complete, failed before their first byte: ${fmtErrors(run.errors)}, cut mid-stream (allowed): ${run.cutMidStream}`,
     );
     await stop(proxy);
-    await Promise.all([stop(east), stop(west)]);
+    await Promise.all([east.stop(), west.stop()]);
   }
 
   // 3. What a one-target pool costs, against env-only configuration, in the same run.
   {
-    const fake = await startFake("ok");
+    const fake = await FakeAzure.start();
     const file = await configFile(`
 resources:
   only: { endpoint: ${fake.url}, apiKey: "\${BENCH_KEY}" }
@@ -326,30 +222,25 @@ models:
     console.log(
       `pool cost: env-only ${best(rates.env).toFixed(0)} req/s, one-target pool ${best(rates.pool).toFixed(0)} req/s: ${ratio.toFixed(3)}× (target ≥ 0.95×, best of ${rounds})`,
     );
-    await stop(fake);
+    await fake.stop();
   }
   console.log(JSON.stringify(results));
 }
 
-if (process.argv[2] === "--fake") runFake(process.argv[3] ?? "ok");
-else {
-  const cleanup = () => {
-    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
-  };
-  process.on("SIGINT", () => {
-    cleanup();
-    process.exit(130);
-  });
-  const deadline = setTimeout(() => {
-    console.error("bench/failover.ts: took longer than 5 minutes; stopping");
-    cleanup();
-    process.exit(1);
-  }, 300_000);
-  deadline.unref();
-  main()
-    .catch((error) => {
-      console.error(error);
-      process.exitCode = 1;
-    })
-    .finally(cleanup);
-}
+process.once("exit", killAllNow);
+process.once("SIGINT", () => {
+  killAllNow();
+  process.exit(130);
+});
+const deadline = setTimeout(() => {
+  console.error("bench/failover.ts: took longer than 5 minutes; stopping");
+  killAllNow();
+  process.exit(1);
+}, 300_000);
+deadline.unref();
+await main()
+  .catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => stopAll());

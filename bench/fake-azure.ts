@@ -7,8 +7,14 @@
  *   POST /openai/deployments/{d}/chat/completions?…     → a ~1 KB chat.completion, or a stream
  *                                                        when `x-bench-stream: <chunks>;<ms>`
  *   POST /openai/deployments/{d}/audio/transcriptions?… → drains the upload, answers its length
+ *   POST /openai/deployments/audio/transcriptions?…     → the same: the Go proxy sends uploads
+ *                                                        without a deployment (real Azure: 404)
+ *
+ * FAKE_AZURE_MODE=half-429 answers every other POST 429 with `retry-after-ms` (bench/failover.ts);
+ * the message `{type:"outage"}` closes the listener and cuts every connection at once.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import {
   AZURE_HEADERS,
   CHAT_ANSWER,
@@ -36,6 +42,12 @@ const LISTING = Buffer.from(
 const NOT_FOUND = Buffer.from(
   JSON.stringify({ error: { code: "404", message: "Resource not found" } }),
 );
+const RATE_LIMITED = Buffer.from(
+  JSON.stringify({ error: { code: "429", message: "Rate limit is exceeded." } }),
+);
+const HALF_429 = process.env.FAKE_AZURE_MODE === "half-429";
+/** What follows `/openai/deployments/` when the Go proxy leaves the deployment out. */
+const OPERATIONS = new Set(["chat/completions", "audio/transcriptions"]);
 const UNAUTHORIZED = Buffer.from(
   JSON.stringify({
     error: { code: "401", message: "Access denied due to invalid subscription key." },
@@ -60,6 +72,8 @@ const stats = {
   uploads: 0,
   listings: 0,
   rejected: 0,
+  rateLimited: 0,
+  noDeployment: 0,
   bytesIn: 0,
   openStreams: 0,
   peakOpenStreams: 0,
@@ -109,6 +123,9 @@ function stream(res: ServerResponse, spec: string): void {
   setTimeout(tick, interval);
 }
 
+/** POSTs answered so far (half-429 refuses every second one). */
+let posts = 0;
+
 function handle(req: IncomingMessage, res: ServerResponse): void {
   stats.requests++;
   const url = req.url ?? "/";
@@ -135,7 +152,22 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     reply(res, 401, UNAUTHORIZED);
     return;
   }
-  const op = url.slice(url.indexOf("/", 21) + 1, q); // after /openai/deployments/{d}/
+  if (HALF_429 && ++posts % 2 === 0) {
+    req.resume();
+    stats.rateLimited++;
+    res.writeHead(429, {
+      "content-type": "application/json",
+      "content-length": String(RATE_LIMITED.length),
+      "retry-after-ms": "20",
+      "retry-after": "1",
+    });
+    res.end(RATE_LIMITED);
+    return;
+  }
+  const path = url.slice(20, q); // after /openai/deployments/
+  const deploymentless = OPERATIONS.has(path);
+  if (deploymentless) stats.noDeployment++;
+  const op = deploymentless ? path : path.slice(path.indexOf("/") + 1);
   let bytes = 0;
   req.on("data", (chunk: Buffer) => {
     bytes += chunk.length;
@@ -164,6 +196,11 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 }
 
 const server = createServer({ keepAlive: true, noDelay: true, requestTimeout: 0 }, handle);
+const sockets = new Set<Socket>();
+server.on("connection", (socket: Socket) => {
+  sockets.add(socket);
+  socket.once("close", () => sockets.delete(socket));
+});
 server.keepAliveTimeout = 120_000;
 server.headersTimeout = 60_000;
 server.maxHeadersCount = 0;
@@ -188,6 +225,10 @@ process.on("message", (message: { type?: string }) => {
     });
   } else if (message.type === "reset-peak") {
     stats.peakOpenStreams = stats.openStreams;
+  } else if (message.type === "outage") {
+    server.close();
+    for (const socket of sockets) socket.destroy();
+    process.send?.({ type: "outage" });
   }
 });
 // The orchestrator is gone: stop with it.

@@ -1,7 +1,8 @@
 /**
  * Figures, targets and their rendering: one row per figure, a column per contender, the
  * project's ratios to direct, nginx and the Node floor, the target and pass/fail. Written as a
- * Markdown table (terminal and docs/performance.md alike) and as JSON.
+ * Markdown table (terminal and docs/performance.md alike) and as JSON. The ratios and targets are
+ * azure-oai-proxy's (one worker); other columns are there to compare against.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { CONTENDERS, type ContenderId, LABELS } from "./contenders.ts";
@@ -11,7 +12,7 @@ export interface TargetSpec {
   /** le: value ≤ threshold; ge: value ≥ threshold. */
   readonly compare: "le" | "ge";
   /** abs: threshold = offset; else threshold = base's value × factor + offset. */
-  readonly base: "abs" | "direct" | "nginx" | "floor";
+  readonly base: "abs" | "direct" | "nginx" | "floor" | "go-proxy";
   readonly factor?: number;
   readonly offset?: number;
   /** As the issue states it, e.g. "≤ direct + 0.3 ms". */
@@ -67,13 +68,19 @@ function fmtRatio(value: number | undefined): string {
   return value === undefined ? "—" : `${value.toFixed(2)}×`;
 }
 
+/** The contenders azure-oai-proxy's figures are divided by, in the table's ratio columns. */
+const RATIO_BASES: readonly ContenderId[] = ["direct", "nginx", "floor", "go-proxy"];
+/** Columns shown only when the run measured them (a variant asked for). */
+const OPTIONAL: ReadonlySet<ContenderId> = new Set(["proxy-2w"]);
+
 export function markdownTable(figures: readonly Figure[]): string {
+  const columns = CONTENDERS.filter(
+    (c) => !OPTIONAL.has(c) || figures.some((f) => f.values[c] !== undefined),
+  );
   const header = [
     "Figure",
-    ...CONTENDERS.map((c) => LABELS[c]),
-    "÷ direct",
-    "÷ nginx",
-    "÷ floor",
+    ...columns.map((c) => LABELS[c]),
+    ...RATIO_BASES.map((c) => `÷ ${LABELS[c]}`),
     "target (azure-oai-proxy)",
     "ok",
   ];
@@ -86,10 +93,8 @@ export function markdownTable(figures: readonly Figure[]): string {
         : `${f.target.text}${verdict.threshold === undefined ? "" : ` (${f.target.compare === "le" ? "≤" : "≥"} ${fmt(verdict.threshold, f.digits ?? 1)})`}`;
     rows.push([
       `${f.label} (${f.unit})`,
-      ...CONTENDERS.map((c) => fmt(f.values[c], f.digits ?? 1)),
-      fmtRatio(ratio(f, "direct")),
-      fmtRatio(ratio(f, "nginx")),
-      fmtRatio(ratio(f, "floor")),
+      ...columns.map((c) => fmt(f.values[c], f.digits ?? 1)),
+      ...RATIO_BASES.map((c) => fmtRatio(ratio(f, c))),
       target,
       verdict.pass === undefined ? "" : verdict.pass ? "✅" : "❌",
     ]);
@@ -106,6 +111,8 @@ export interface Machine {
   /** Which azure-oai-proxy was measured. */
   readonly proxy: string;
   readonly nginx: string;
+  /** The Go proxy that ran (its source hash), or why it did not. */
+  readonly goProxy?: string;
   readonly wrk: string;
   readonly loadAverageAtStart: readonly number[];
   /** Share of CPU time stolen by the hypervisor while the bench ran (0..1). */
@@ -131,7 +138,7 @@ export function machineLine(report: Report): string {
     `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB.toFixed(0)} GiB`,
     `steal ${(m.steal * 100).toFixed(1)} %, busy ${(m.busy * 100).toFixed(0)} % over the run`,
     `load average at start ${m.loadAverageAtStart.map((l) => l.toFixed(2)).join(" ")}`,
-    `Linux ${m.kernel}, Node ${m.node}, ${m.nginx}, ${m.wrk}`,
+    `Linux ${m.kernel}, Node ${m.node}, ${m.nginx}, ${m.wrk}${m.goProxy ? `, ${m.goProxy}` : ""}`,
     `azure-oai-proxy ${m.proxy}`,
   ].join("; ");
 }

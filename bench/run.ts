@@ -1,13 +1,14 @@
 /**
  * `npm run bench` — the benchmark of issue 4, in one bounded run on loopback.
  *
- * Starts a fake Azure upstream and runs the same load through four contenders in turn (direct,
- * nginx, a minimal Node proxy, azure-oai-proxy), then prints one table and writes JSON to
+ * Starts a fake Azure upstream and runs the same load through the contenders in turn (direct,
+ * nginx, a minimal Node proxy, the original Go proxy, azure-oai-proxy and, where it has the
+ * setting, azure-oai-proxy with 2 workers), then prints one table and writes JSON to
  * bench/results/latest.json. Every process it starts is stopped at the end, on error, on SIGINT
  * and when the time budget runs out.
  *
- *   npm run bench                        full run (under 5 minutes)
- *   npm run bench -- --quick             shorter phases (under 90 s)
+ *   npm run bench                        full run (over 5 minutes)
+ *   npm run bench -- --quick             shorter phases (about 2 minutes)
  *   npm run bench -- --write-docs        also put the table in docs/performance.md
  *   npm run bench -- --only=throughput,latency --contenders=floor,proxy
  *   npm run bench -- --profile           azure-oai-proxy under the throughput load with
@@ -21,7 +22,15 @@
  *   --render=<results.json>              print (and with --write-docs, write) the table of an
  *                                        earlier run without running anything
  *   --loadgen=node                       throughput from the Node load generator, not wrk
- *   --no-install                         never apt-get install nginx or wrk
+ *   --no-install                         never apt-get install nginx, wrk or Go
+ *   --workers=N                          run the proxy-2w contender with
+ *                                        AZURE_OPENAI_PROXY_WORKERS=N (default 2); it runs by
+ *                                        default only when the measured src/ has that setting
+ *   --go-seed=<dir>                      where build-go-proxy.sh and go-proxy/ are (default
+ *                                        ../shared/seed beside the checkout)
+ * Contenders (--contenders=a,b): direct, nginx, floor, go-proxy, proxy, proxy-2w. go-proxy is
+ * built once into ~/.cache/azure-oai-proxy-bench/ and left out, with a note, where it cannot be.
+ * Throughput adds a round with the load generator pinned to core 0 (taskset) where taskset exists.
  */
 import { spawnSync } from "node:child_process";
 import {
@@ -36,7 +45,8 @@ import {
 } from "node:fs";
 import { cpus, freemem, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { CONTENDERS, type ContenderId, REPO } from "./contenders.ts";
+import { CONTENDERS, type ContenderId, REPO, WORKERS_SETTING } from "./contenders.ts";
+import { goProxyBinary } from "./go-proxy.ts";
 import { FakeAzure, LoadGenerator } from "./lib/children.ts";
 import { analyseProfile, formatProfile } from "./lib/cpuprofile.ts";
 import { cpuShare, cpuTimes, killAllNow, runningChildren, stopAll } from "./lib/proc.ts";
@@ -78,6 +88,11 @@ interface Options {
   proxyRef: string | undefined;
   proxyDir: string | undefined;
   proxyEnv: Record<string, string>;
+  /** Workers of proxy-2w; undefined: 2, and proxy-2w only where the proxy has the setting. */
+  workers: number | undefined;
+  goSeed: string | undefined;
+  /** --contenders was given (no contender is added or dropped by default rules then). */
+  contendersGiven: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -92,6 +107,9 @@ function parseArgs(argv: readonly string[]): Options {
     proxyRef: undefined,
     proxyDir: undefined,
     proxyEnv: {},
+    workers: undefined,
+    goSeed: undefined,
+    contendersGiven: false,
   };
   for (const arg of argv) {
     const eq = arg.indexOf("=");
@@ -104,6 +122,9 @@ function parseArgs(argv: readonly string[]): Options {
     else if (name === "--loadgen" && value === "node") options.loadgen = "node";
     else if (name === "--proxy-ref" && value) options.proxyRef = value;
     else if (name === "--proxy-dir" && value) options.proxyDir = resolve(value);
+    else if (name === "--go-seed" && value) options.goSeed = resolve(value);
+    else if (name === "--workers" && value && /^[1-9]\d*$/.test(value))
+      options.workers = Number(value);
     else if (name === "--proxy-env" && value) {
       for (const pair of value.split(",")) {
         const at = pair.indexOf("=");
@@ -115,6 +136,7 @@ function parseArgs(argv: readonly string[]): Options {
         throw new Error(`--only: choose from ${Object.keys(SCENARIOS).join(", ")}`);
     } else if (name === "--contenders" && value) {
       options.contenders = CONTENDERS.filter((c) => value.split(",").includes(c));
+      options.contendersGiven = true;
     } else if (name === "--help" || name === "-h") {
       process.stdout.write(`${readFileSync(new URL(import.meta.url), "utf8").split("*/")[0]}*/\n`);
       process.exit(0);
@@ -145,7 +167,6 @@ async function main(): Promise<number> {
   }
   const options = parseArgs(process.argv.slice(2));
   const mode = options.quick ? "quick" : "full";
-  const budgetS = options.quick ? 90 : 300;
 
   // Tools first (their install time is not part of the bench's budget).
   let nginx = options.contenders.includes("nginx") ? findNginx() : undefined;
@@ -164,8 +185,26 @@ async function main(): Promise<number> {
     if (wrk === undefined)
       log(`could not install wrk (${why ?? "unknown"}): throughput uses the Node load generator`);
   }
-  const contenders = options.contenders.filter((c) => c !== "nginx" || nginx !== undefined);
   const notes: string[] = [];
+  let goProxy: string | undefined;
+  let goProxyVersion: string | undefined;
+  if (options.contenders.includes("go-proxy")) {
+    log("go-proxy: finding or building the original Go proxy…");
+    const build = goProxyBinary(REPO, { seed: options.goSeed, install: options.install });
+    if (build.binary === undefined) {
+      goProxyVersion = "go-proxy n/a";
+      log(`go-proxy is left out: ${build.why}`);
+      notes.push(`go-proxy was left out: ${build.why}.`);
+    } else {
+      goProxy = build.binary;
+      goProxyVersion = build.version;
+      log(`go-proxy: ${build.binary}${build.built ? " (built now)" : " (cached)"}`);
+    }
+  }
+  const taskset = findTool("taskset");
+  const contenders = options.contenders.filter(
+    (c) => (c !== "nginx" || nginx !== undefined) && (c !== "go-proxy" || goProxy !== undefined),
+  );
   if (options.contenders.includes("nginx") && nginx === undefined)
     notes.push("nginx was not available: its column is empty.");
   if (wrk === undefined)
@@ -184,6 +223,21 @@ async function main(): Promise<number> {
     options.proxyDir !== undefined
       ? { root: options.proxyDir, version: `from ${options.proxyDir}` }
       : proxySource(options.proxyRef, tmp);
+  // proxy-2w: asked for (--workers, --contenders), or by default where the proxy has the setting.
+  const workers = options.workers ?? 2;
+  const hasWorkers = sourceMentions(join(proxy.root, "src"), WORKERS_SETTING);
+  const wantWorkers = options.contendersGiven || options.workers !== undefined || hasWorkers;
+  if (!wantWorkers && contenders.includes("proxy-2w")) {
+    contenders.splice(contenders.indexOf("proxy-2w"), 1);
+    notes.push(
+      `azure-oai-proxy has no ${WORKERS_SETTING} setting yet: proxy-2w was left out (--workers=2 runs it anyway).`,
+    );
+  } else if (contenders.includes("proxy-2w")) {
+    notes.push(
+      `azure-oai-proxy 2w ran with ${WORKERS_SETTING}=${workers}${hasWorkers ? "" : `, a setting the measured src/ does not have yet (so one worker)`}.`,
+    );
+  }
+  const budgetS = Math.round((options.quick ? 40 : 90) * Math.max(4, contenders.length));
   const envNote = Object.entries(options.proxyEnv)
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
@@ -200,6 +254,7 @@ async function main(): Promise<number> {
     proxy: proxy.version,
     nginx: nginx ? nginxVersion(nginx).replace("nginx version: ", "") : "nginx n/a",
     wrk: wrk ? (wrkVersion(wrk).split(" [")[0] ?? "wrk") : "wrk n/a",
+    goProxy: goProxyVersion,
     loadAverageAtStart: loadavg(),
     steal: 0,
     busy: 0,
@@ -274,11 +329,14 @@ async function main(): Promise<number> {
       load,
       tmp,
       nginx,
+      goProxy,
       wrk,
+      taskset,
       contenders,
       proxyNodeFlags: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : undefined,
       proxyRoot: proxy.root,
       proxyEnv: options.proxyEnv,
+      proxyWorkers: workers,
       log,
     };
     for (const name of options.only) {
@@ -319,6 +377,19 @@ async function main(): Promise<number> {
     `\nJSON: bench/results/latest.json${options.writeDocs ? "; table written to docs/performance.md" : ""}\n`,
   );
   return 0;
+}
+
+/** The path of a program on PATH, or undefined. */
+function findTool(name: string): string | undefined {
+  const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
+  const path = found.stdout.trim();
+  return found.status === 0 && path !== "" ? path : undefined;
+}
+
+/** Whether any .ts file under `dir` contains `text` (does the measured proxy have a setting?). */
+function sourceMentions(dir: string, text: string): boolean {
+  const out = spawnSync("grep", ["-rlq", "--include=*.ts", "--", text, dir]);
+  return out.status === 0;
 }
 
 /** The parent pid of a process, from /proc (undefined when it is gone). */
@@ -396,7 +467,26 @@ function proxyLogNotes(tmp: string): string[] {
       `azure-oai-proxy logged ${[...levels].map(([l, n]) => `${n} at level ${l}`).join(", ")}; e.g. ${samples.join(" | ")}`,
     );
   }
-  return notes;
+  return [...notes, ...goProxyLogNotes(tmp)];
+}
+
+/** How much the Go proxy logged (it logs every request at length, at no level one can lower). */
+function goProxyLogNotes(tmp: string): string[] {
+  let lines = 0;
+  let requests = 0;
+  for (const file of readdirSync(tmp)) {
+    if (!file.startsWith("go-proxy-") || !file.endsWith(".log")) continue;
+    for (const line of readFileSync(join(tmp, file), "utf8").split("\n")) {
+      if (line === "") continue;
+      lines++;
+      if (line.startsWith("[GIN]")) requests++;
+    }
+  }
+  return lines === 0
+    ? []
+    : [
+        `go-proxy wrote ${lines} log lines for ${requests} requests (${(lines / Math.max(1, requests)).toFixed(1)} a request).`,
+      ];
 }
 
 function writeOutputs(

@@ -70,6 +70,12 @@ export function parseWrk(out: string): WrkResult {
   return { requests, rps, p50Ms: pct("50"), p99Ms: pct("99"), non2xx, socketErrors, raw: out };
 }
 
+/** Run under `taskset -c <cpus>`: the load generator kept to those cores. */
+export interface Pin {
+  readonly taskset: string;
+  readonly cpus: string;
+}
+
 /** Runs wrk against `target` for `seconds`; rejects if it does not finish in time. */
 export function runWrk(
   binary: string,
@@ -77,6 +83,7 @@ export function runWrk(
   target: Target,
   connections: number,
   seconds: number,
+  pin?: Pin,
 ): Promise<WrkResult> {
   const url = `http://${target.host}:${target.port}${target.chatPath}`;
   const args = [
@@ -91,7 +98,8 @@ export function runWrk(
     url,
   ];
   return new Promise((resolve, reject) => {
-    const child = track("wrk", spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] }), false);
+    const [command, argv] = pin ? [pin.taskset, ["-c", pin.cpus, binary, ...args]] : [binary, args];
+    const child = track("wrk", spawn(command, argv, { stdio: ["ignore", "pipe", "pipe"] }), false);
     let out = "";
     child.stdout?.on("data", (d: Buffer) => {
       out += d.toString();

@@ -1,5 +1,6 @@
 /** Handles on the two helper processes every scenario uses: the fake Azure and the load generator. */
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Job, JobAnswer } from "./jobs.ts";
 import { forkTracked, stopChild } from "./proc.ts";
@@ -13,6 +14,10 @@ export interface FakeStats {
   readonly uploads: number;
   readonly listings: number;
   readonly rejected: number;
+  /** Answered 429 (FAKE_AZURE_MODE=half-429). */
+  readonly rateLimited: number;
+  /** Requests whose path had no deployment (the Go proxy's uploads). */
+  readonly noDeployment: number;
   readonly bytesIn: number;
   readonly openStreams: number;
   readonly peakOpenStreams: number;
@@ -59,8 +64,10 @@ export class FakeAzure {
     this.port = port;
   }
 
-  static async start(): Promise<FakeAzure> {
-    const child = forkTracked("fake-azure", `${BENCH}fake-azure.ts`);
+  /** `mode` "half-429": every other POST is answered 429 (bench/failover.ts). */
+  static async start(mode: "ok" | "half-429" = "ok"): Promise<FakeAzure> {
+    const env = { ...process.env, FAKE_AZURE_MODE: mode };
+    const child = forkTracked(`fake-azure-${mode}`, `${BENCH}fake-azure.ts`, [], env);
     const ready = await onceMessage<{ type: string; port: number }>(
       child,
       (m) => m.type === "ready",
@@ -83,6 +90,22 @@ export class FakeAzure {
     );
     this.child.send({ type: "stats" });
     return answer;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** An outage: the fake closes its listener and cuts every connection at once. */
+  async outage(): Promise<void> {
+    const done = onceMessage<{ type: string }>(
+      this.child,
+      (m) => m.type === "outage",
+      5000,
+      "fake Azure outage",
+    );
+    this.child.send({ type: "outage" });
+    await done;
   }
 
   resetPeak(): void {
@@ -132,6 +155,19 @@ export class LoadGenerator {
     this.lastCpuMs = result.cpuMs;
     if (result.error !== undefined) throw new Error(`load job ${job.kind} failed: ${result.error}`);
     return result.result as T;
+  }
+
+  /**
+   * Keeps the generator (all its threads) to `cpus` with `taskset`, or lets it use every core
+   * again (`cpus` undefined). Throws when taskset fails.
+   */
+  async pin(taskset: string, cpus: string | undefined): Promise<void> {
+    const child = await this.ensure();
+    const list = cpus ?? `0-${availableParallelism() - 1}`;
+    const out = spawnSync(taskset, ["-a", "-p", "-c", list, String(child.pid)], {
+      encoding: "utf8",
+    });
+    if (out.status !== 0) throw new Error(`taskset failed: ${out.stderr.trim()}`);
   }
 
   async stop(): Promise<void> {

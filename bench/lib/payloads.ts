@@ -34,11 +34,6 @@ export const SDK_HEADERS: Readonly<Record<string, string>> = {
   "x-stainless-timeout": "600",
 };
 
-/** The client's credential: Bearer to a proxy, Azure's `api-key` when calling Azure directly. */
-export function credentialHeaders(direct: boolean): Record<string, string> {
-  return direct ? { "api-key": AZURE_KEY } : { authorization: `Bearer ${CLIENT_KEY}` };
-}
-
 /** A ~1 KB chat request. */
 export function chatBody(stream: boolean): Buffer {
   const body = {

@@ -10,11 +10,11 @@ import { rssOf, sampleRss, sleep } from "../lib/proc.ts";
 import type { Figure } from "../report.ts";
 import {
   type BenchContext,
-  get,
   label,
   MB,
+  measureEach,
   type ScenarioResult,
-  withContenders,
+  valuesOf,
 } from "./common.ts";
 
 const UPLOAD = 200 * MB;
@@ -62,51 +62,39 @@ export async function bigBodies(ctx: BenchContext): Promise<ScenarioResult> {
     ? [[json, upload("uploadModelFirst", true)]]
     : [[upload("uploadModelFirst", true)], [upload("uploadModelLast", false)], [json]];
   for (const group of groups) {
-    await withContenders(ctx, async (running) => {
-      for (const id of ctx.contenders) {
-        const contender = get(running, id);
-        const hasProcess = contender.pids().length > 0;
-        await ctx.load.run<ClosedResult>(
-          { kind: "closed", target: contender.target, connections: 4, durationMs: 300 },
-          30_000,
-        );
-        await sleep(300);
-        for (const kind of group) {
-          const before = hasProcess ? rssOf(contender.pids()) : undefined;
-          let result: TransferResult | undefined;
-          let peak = 0;
-          const growths: number[] = [];
-          for (let i = 0; i < kind.repeat; i++) {
-            const sampler = sampleRss(() => contender.pids(), 10);
-            const r = await ctx.load.run<TransferResult>(
-              kind.job(contender.target),
-              kind.timeoutMs,
-            );
-            peak = Math.max(peak, sampler.stop());
-            if (hasProcess && before !== undefined) growths.push(Math.max(0, peak - before));
-            if (result === undefined || r.status !== 200 || r.error !== undefined) result = r;
-          }
-          const growth = growths[0];
-          const row = rows.get(id) ?? {};
-          row[kind.name] = { result: result as TransferResult, growth, before, growths };
-          rows.set(id, row);
-          const r = result as TransferResult;
-          ctx.log(
-            `big bodies: ${label(id)} ${kind.name}${kind.repeat > 1 ? ` ×${kind.repeat}` : ""}: status ${r.status}, ${(r.ms / 1000).toFixed(2)} s${growth === undefined ? "" : `, RSS +${growths.map((g) => (g / MB).toFixed(1)).join(" / +")} MB (from ${((before ?? 0) / MB).toFixed(0)} MB)`}${r.error ? `, error ${r.error}` : ""}${r.upstreamBytes !== undefined && r.upstreamBytes !== r.bytes ? `, upstream got ${r.upstreamBytes} of ${r.bytes} bytes` : ""}`,
-          );
-          await sleep(200);
+    const warm = (contender: { target: Target }) =>
+      ctx.load.run<ClosedResult>(
+        { kind: "closed", target: contender.target, connections: 4, durationMs: 300 },
+        30_000,
+      );
+    await measureEach(ctx, { warm }, async (contender) => {
+      const id = contender.id;
+      const hasProcess = contender.pids().length > 0;
+      for (const kind of group) {
+        const before = hasProcess ? rssOf(contender.pids()) : undefined;
+        let result: TransferResult | undefined;
+        let peak = 0;
+        const growths: number[] = [];
+        for (let i = 0; i < kind.repeat; i++) {
+          const sampler = sampleRss(() => contender.pids(), 10);
+          const r = await ctx.load.run<TransferResult>(kind.job(contender.target), kind.timeoutMs);
+          peak = Math.max(peak, sampler.stop());
+          if (hasProcess && before !== undefined) growths.push(Math.max(0, peak - before));
+          if (result === undefined || r.status !== 200 || r.error !== undefined) result = r;
         }
+        const growth = growths[0];
+        const row = rows.get(id) ?? {};
+        row[kind.name] = { result: result as TransferResult, growth, before, growths };
+        rows.set(id, row);
+        const r = result as TransferResult;
+        ctx.log(
+          `big bodies: ${label(id)} ${kind.name}${kind.repeat > 1 ? ` ×${kind.repeat}` : ""}: status ${r.status}, ${(r.ms / 1000).toFixed(2)} s${growth === undefined ? "" : `, RSS +${growths.map((g) => (g / MB).toFixed(1)).join(" / +")} MB (from ${((before ?? 0) / MB).toFixed(0)} MB)`}${r.error ? `, error ${r.error}` : ""}${r.upstreamBytes !== undefined && r.upstreamBytes !== r.bytes ? `, upstream got ${r.upstreamBytes} of ${r.bytes} bytes` : ""}`,
+        );
+        await sleep(200);
       }
     });
   }
-  const pick = (f: (r: Record<string, Transfer>) => number | undefined) => {
-    const values: Partial<Record<ContenderId, number>> = {};
-    for (const [id, r] of rows) {
-      const v = f(r);
-      if (v !== undefined) values[id] = v;
-    }
-    return values;
-  };
+  const pick = (f: (r: Record<string, Transfer>) => number | undefined) => valuesOf(rows, f);
   const ok = (t: Transfer | undefined) =>
     t !== undefined &&
     t.result.status === 200 &&

@@ -5,18 +5,17 @@
  * Node contender is near saturation on a small machine. Rounds alternate the contenders' order;
  * samples of all rounds pool.
  */
-import type { ContenderId } from "../contenders.ts";
+import type { ContenderId, Running } from "../contenders.ts";
 import type { RateResult } from "../lib/jobs.ts";
-import { sleep } from "../lib/proc.ts";
 import { type Summary, summarize } from "../lib/stats.ts";
 import type { Figure } from "../report.ts";
 import {
   type BenchContext,
-  get,
-  interleaved,
+  eachContender,
   label,
   measure,
   type ScenarioResult,
+  valuesOf,
   withContenders,
 } from "./common.ts";
 
@@ -61,27 +60,34 @@ export async function latency(ctx: BenchContext): Promise<ScenarioResult> {
       ];
   const rows = new Map<number, Map<ContenderId, Row>>();
   await withContenders(ctx, async (running) => {
-    const job = (id: ContenderId, rate: number, durationMs: number) => ({
+    const job = (contender: Running, rate: number, durationMs: number) => ({
       kind: "rate" as const,
-      target: get(running, id).target,
+      target: contender.target,
       rate,
       durationMs,
       connections: CONNECTIONS,
     });
-    for (const id of ctx.contenders) {
-      ctx.log(`latency: warming ${label(id)}`);
-      await ctx.load.run<RateResult>(job(id, TARGET_RATE, warmMs), warmMs + 30_000);
-    }
+    await eachContender(ctx, running, {}, (contender) => {
+      ctx.log(`latency: warming ${label(contender.id)}`);
+      return ctx.load.run<RateResult>(job(contender, TARGET_RATE, warmMs), warmMs + 30_000);
+    });
     for (const { rate, rounds, measureMs } of plan) {
+      const turns = await eachContender(ctx, running, { rounds, pauseMs: 200 }, async (c) => {
+        const m = await measure(ctx, c, () =>
+          ctx.load.run<RateResult>(job(c, rate, measureMs), measureMs + 40_000),
+        );
+        const r = m.result;
+        const s = summarize(r.latencyMs);
+        ctx.log(
+          `latency ${rate}/s: ${label(c.id)} p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, max ${s.max.toFixed(1)} ms, errors ${r.errors}, contender CPU ${c.id === "direct" ? "—" : `${((m.cpuMs / m.wallMs) * 100).toFixed(0)} %`}, generator late p99 ${r.lateMs.p99.toFixed(2)} ms, steal ${(m.steal * 100).toFixed(1)} %, other processes ${m.otherCpu.toFixed(0)} % of a core`,
+        );
+        return m;
+      });
       const byContender = new Map<ContenderId, Row>();
-      rows.set(rate, byContender);
-      for (const order of interleaved(ctx.contenders, rounds)) {
-        for (const id of order) {
-          const m = await measure(ctx, get(running, id), () =>
-            ctx.load.run<RateResult>(job(id, rate, measureMs), measureMs + 40_000),
-          );
+      for (const [id, list] of turns) {
+        const row = newRow();
+        for (const m of list) {
           const r = m.result;
-          const row = byContender.get(id) ?? newRow();
           row.latency.push(...r.latencyMs);
           row.service.push(r.serviceMs);
           row.late.push(r.lateMs);
@@ -92,14 +98,10 @@ export async function latency(ctx: BenchContext): Promise<ScenarioResult> {
           row.wallMs += m.wallMs;
           row.steal.push(m.steal);
           row.otherCpu.push(m.otherCpu);
-          byContender.set(id, row);
-          const s = summarize(r.latencyMs);
-          ctx.log(
-            `latency ${rate}/s: ${label(id)} p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, max ${s.max.toFixed(1)} ms, errors ${r.errors}, contender CPU ${id === "direct" ? "—" : `${((m.cpuMs / m.wallMs) * 100).toFixed(0)} %`}, generator late p99 ${r.lateMs.p99.toFixed(2)} ms, steal ${(m.steal * 100).toFixed(1)} %, other processes ${m.otherCpu.toFixed(0)} % of a core`,
-          );
-          await sleep(200);
         }
+        byContender.set(id, row);
       }
+      rows.set(rate, byContender);
     }
   });
 
@@ -108,14 +110,8 @@ export async function latency(ctx: BenchContext): Promise<ScenarioResult> {
   for (const [rate, byContender] of rows) {
     const summaries = new Map<ContenderId, Summary>();
     for (const [id, row] of byContender) summaries.set(id, summarize(row.latency));
-    const pick = (f: (s: Summary, row: Row, id: ContenderId) => number | undefined) => {
-      const values: Partial<Record<ContenderId, number>> = {};
-      for (const [id, s] of summaries) {
-        const v = f(s, byContender.get(id) as Row, id);
-        if (v !== undefined) values[id] = v;
-      }
-      return values;
-    };
+    const pick = (f: (s: Summary, row: Row, id: ContenderId) => number | undefined) =>
+      valuesOf(byContender, (row, id) => f(summaries.get(id) as Summary, row, id));
     const main = rate === TARGET_RATE;
     const scenario = "latency";
     figures.push(
