@@ -68,12 +68,18 @@ function fillPath(template: string, params: Readonly<Record<string, string | und
   });
 }
 
-/** Each segment encoded on its own; `.` and `..` segments, which would climb out of /openai/, dropped. */
+/**
+ * Each segment encoded on its own. A `.` or `..` segment (decoded, so `%2e%2e` too) would be
+ * resolved by a server on the way and climb out of /openai/: refused, not silently dropped.
+ */
 function encodeSegments(path: string): string {
   return path
     .split("/")
-    .filter((segment) => segment !== "" && segment !== "." && segment !== "..")
-    .map((segment) => encodeURIComponent(segment))
+    .filter((segment) => segment !== "")
+    .map((segment) => {
+      if (/^\.+$/.test(segment)) throw invalidPathParameter("path", segment);
+      return encodeURIComponent(segment);
+    })
     .join("/");
 }
 

@@ -80,7 +80,7 @@ export const missingModel = () =>
 export const invalidModelName = (model: string) =>
   new ProxyError(
     400,
-    `The model name ${JSON.stringify(model.slice(0, 200))} is not valid: it must not contain "/", "\\", "?", "#", "%", "..", or control characters.`,
+    `The model name ${JSON.stringify(model.slice(0, 200))} is not valid: it must not contain "/", "\\", "?", "#", "%", "..", or control characters, and must not be only dots.`,
     { param: "model", code: "invalid_model" },
   );
 

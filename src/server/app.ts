@@ -124,7 +124,8 @@ function health(ctx: ProxyContext): Record<string, unknown> {
     ...(topology.source === "environment"
       ? {}
       : {
-          config: topology.source,
+          // That a file is in use, not where it lies: /healthz answers anyone.
+          config: "file",
           resources: topology.resources.size,
           models: topology.models.size,
         }),

@@ -110,14 +110,14 @@ describe("buildAzureUrl for the rest of the surface", () => {
     }
   });
 
-  it("forwards any other /v1 path resource-scoped, segment by segment, never climbing out", () => {
+  it("forwards any other /v1 path resource-scoped, segment by segment, refusing dot segments", () => {
     assert.equal(
       buildAzureUrl(dated, FORWARD_ANY, undefined, { "*": "evals/ev 1/runs" }, ""),
       "https://r.openai.azure.com/openai/evals/ev%201/runs?api-version=2025-04-01-preview",
     );
-    assert.equal(
-      buildAzureUrl(v1, FORWARD_ANY, undefined, { "*": "../../admin/./x" }, ""),
-      "https://r.openai.azure.com/openai/v1/admin/x",
+    assert.throws(
+      () => buildAzureUrl(v1, FORWARD_ANY, undefined, { "*": "../../admin/./x" }, ""),
+      (error: ProxyError) => error.status === 400 && error.code === "invalid_path_parameter",
     );
   });
 });
