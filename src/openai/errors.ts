@@ -71,6 +71,13 @@ export const invalidJson = (detail: string) =>
 export const jsonBodyNotObject = () =>
   new ProxyError(400, "The request body must be a JSON object.", { code: "invalid_json" });
 
+export const duplicateModel = () =>
+  new ProxyError(
+    400,
+    "The request body names `model` more than once (possibly spelt with escapes); send it once.",
+    { param: "model", code: "duplicate_model" },
+  );
+
 export const missingModel = () =>
   new ProxyError(400, "You must provide a model parameter.", {
     param: "model",
