@@ -71,6 +71,18 @@ export function clientAuthenticator(config: Config): (headers: IncomingHttpHeade
 }
 
 /**
+ * What the proxy itself holds to call a resource, described for an error and a log line;
+ * undefined when the client's own credential is passed through.
+ */
+export function heldCredential(
+  resource: ResourceConfig | undefined,
+  client: ClientAuth,
+): string | undefined {
+  if (client.authorization !== undefined || resource?.apiKey === undefined) return undefined;
+  return `the proxy's Azure key for resource "${resource.name}"`;
+}
+
+/**
  * The credential for one resource: its server-held key wins; otherwise the client's own Azure
  * key goes as `api-key` (never as Bearer in the dated style). In openai mode, the client's
  * Authorization header.

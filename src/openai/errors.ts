@@ -163,6 +163,17 @@ export const upstreamUnreachable = (detail: string) =>
     code: "upstream_unreachable",
   });
 
+/**
+ * Azure refused a credential the proxy holds (a server-held key, an Entra ID token): the
+ * operator's problem, so not a 401 that would blame the client's own key.
+ */
+export const upstreamAuthFailed = (credential: string, detail: string) =>
+  new ProxyError(
+    502,
+    `The proxy's Azure credential was refused: Azure did not accept ${credential} (${detail}). Your own key is not at fault; the proxy's operator must fix its credential.`,
+    { code: "upstream_auth_failed" },
+  );
+
 export const upstreamTimeout = (what: string) =>
   new ProxyError(504, `Azure OpenAI did not answer in time (${what}).`, {
     code: "upstream_timeout",

@@ -1,16 +1,22 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { upstreamCredential } from "../azure/credentials.ts";
+import { type ClientAuth, heldCredential, upstreamCredential } from "../azure/credentials.ts";
 import { buildAzureUrl, buildUpstreamHeaders } from "../azure/request.ts";
 import type { RequestRecord } from "../observe/request-record.ts";
-import { modelNotFound } from "../openai/errors.ts";
+import { modelNotFound, type ProxyError, upstreamAuthFailed } from "../openai/errors.ts";
 import type { Operation } from "../openai/operations.ts";
 import type { Pool } from "../routing/pool.ts";
 import { poolFor } from "../routing/pool-for.ts";
 import type { RouteTable } from "../routing/route-table.ts";
 import type { Target } from "../routing/target.ts";
+import { translateAzureError } from "./azure-errors.ts";
 import { planBody } from "./body-plan.ts";
 import type { ProxyContext } from "./context.ts";
-import { type FailoverLimits, type ForwardPlan, forwardWithFailover } from "./failover.ts";
+import {
+  type AzureErrorOutcome,
+  type FailoverLimits,
+  type ForwardPlan,
+  forwardWithFailover,
+} from "./failover.ts";
 import { checkDeclaredLength, declaredLength } from "./read-body.ts";
 
 /** Path parameters of a route, as the router decoded them. */
@@ -58,6 +64,7 @@ export function operationHandler(operation: Operation, ctx: ProxyContext): Route
         pool,
         relay,
         targetHeader: config.targetHeader,
+        credentialRefused: (target, refusal) => ownCredentialRefused(ctx, auth, target, refusal),
         request(target: Target, attempt: number) {
           const { resource, deployment } = target;
           // The deployment travels in `model` in the v1 style, and always on resource rows.
@@ -118,6 +125,23 @@ export function openaiPassthroughHandler(ctx: ProxyContext, routes: RouteTable):
       maxAttempts: 1,
     });
   };
+}
+
+/** Azure refused the proxy's own credential: warn the operator, and do not blame the client. */
+function ownCredentialRefused(
+  ctx: ProxyContext,
+  auth: ClientAuth,
+  target: Target,
+  refusal: AzureErrorOutcome,
+): ProxyError | undefined {
+  const credential = heldCredential(target.resource, auth);
+  if (credential === undefined) return undefined;
+  const detail = `${refusal.status}: ${translateAzureError(refusal.status, refusal.body).error.message}`;
+  ctx.logger.warn(
+    { resource: target.resource.name, status: refusal.status },
+    `Azure refused ${credential}: check the key (or its resource) in the configuration`,
+  );
+  return upstreamAuthFailed(credential, detail.slice(0, 300));
 }
 
 function limitsOf(ctx: ProxyContext): FailoverLimits {

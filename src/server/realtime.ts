@@ -6,7 +6,7 @@ import {
 } from "node:http";
 import type { Duplex } from "node:stream";
 import type { RawData, WebSocket } from "ws";
-import { upstreamCredential } from "../azure/credentials.ts";
+import { heldCredential, upstreamCredential } from "../azure/credentials.ts";
 import { buildAzureUrl } from "../azure/request.ts";
 import {
   allTargetsCooling,
@@ -15,6 +15,7 @@ import {
   ProxyError,
   serviceStopping,
   unknownRoute,
+  upstreamAuthFailed,
 } from "../openai/errors.ts";
 import type { Operation } from "../openai/operations.ts";
 import { translateAzureError } from "../proxy/azure-errors.ts";
@@ -113,12 +114,21 @@ export function attachRealtime(
         response.on("end", () => {
           const status = response.statusCode ?? 502;
           const body = translateAzureError(status, Buffer.concat(chunks));
+          azure.terminate();
+          const held = heldCredential(target.resource, auth);
+          if ((status === 401 || status === 403) && held !== undefined) {
+            ctx.logger.warn(
+              { resource: target.resource.name, status },
+              `Azure refused ${held}: check the key (or its resource) in the configuration`,
+            );
+            reject(upstreamAuthFailed(held, `${status}: ${body.error.message}`.slice(0, 300)));
+            return;
+          }
           reject(
             Object.assign(new ProxyError(status, body.error.message, body.error), {
               azureBody: body,
             }),
           );
-          azure.terminate();
         });
         response.on("error", () => reject(upstreamFailure(new Error("realtime handshake"))));
       });
