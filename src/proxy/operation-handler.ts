@@ -9,7 +9,7 @@ import { poolFor } from "../routing/pool-for.ts";
 import type { RouteTable } from "../routing/route-table.ts";
 import type { Target } from "../routing/target.ts";
 import { translateAzureError } from "./azure-errors.ts";
-import { planBody } from "./body-plan.ts";
+import { planBody, streamedBody } from "./body-plan.ts";
 import type { ProxyContext } from "./context.ts";
 import {
   type AzureErrorOutcome,
@@ -17,7 +17,7 @@ import {
   type ForwardPlan,
   forwardWithFailover,
 } from "./failover.ts";
-import { checkDeclaredLength, declaredLength } from "./read-body.ts";
+import { declaredLength } from "./read-body.ts";
 
 /** Path parameters of a route, as the router decoded them. */
 export type RouteParams = Readonly<Record<string, string | undefined>>;
@@ -101,7 +101,7 @@ export function openaiPassthroughHandler(ctx: ProxyContext, routes: RouteTable):
     const auth = ctx.authenticate(request.headers);
     const method = request.method ?? "GET";
     const hasBody = method !== "GET" && method !== "DELETE";
-    if (hasBody) checkDeclaredLength(request, ctx.config.maxUploadSize);
+    const body = hasBody ? streamedBody(request, ctx.config.maxUploadSize) : undefined;
     const pool = routes.fallback(undefined) as Pool;
     const plan: ForwardPlan = {
       pool,
@@ -116,7 +116,7 @@ export function openaiPassthroughHandler(ctx: ProxyContext, routes: RouteTable):
           url: `${base}${request.url}`,
           method,
           headers,
-          body: hasBody ? request : undefined,
+          body,
         };
       },
     };

@@ -15,6 +15,8 @@ export interface ReceivedRequest {
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
   readonly bodySize: number;
+  /** The request ended before its body did (the proxy aborted it). */
+  readonly aborted: boolean;
 }
 
 export interface FakeUpstream {
@@ -38,15 +40,25 @@ export async function startFakeUpstream(
   const received: ReceivedRequest[] = [];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
-    request.on("data", (c: Buffer) => chunks.push(c));
+    let size = 0;
+    request.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size <= 1024 * 1024) chunks.push(c);
+    });
     request.on("error", () => {});
+    request.on("close", () => {
+      if (request.complete) return;
+      const { method = "", url = "", headers } = request;
+      received.push({ method, url, headers, bodySize: size, aborted: true });
+    });
     request.on("end", () => {
       const body = Buffer.concat(chunks);
       received.push({
         method: request.method ?? "",
         url: request.url ?? "",
         headers: request.headers,
-        bodySize: body.length,
+        bodySize: size,
+        aborted: false,
       });
       const { status = 200, headers = {}, body: text = "{}" } = answer(request, body);
       response.writeHead(status, { "content-type": "application/json", ...headers });
