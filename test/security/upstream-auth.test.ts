@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import {
-  type FakeUpstream,
-  logLines,
-  startFakeUpstream,
-  startTestProxy,
-  type TestProxy,
-} from "./harness.ts";
+import { type FakeUpstream, logLines, startFakeUpstream, startTestProxy } from "./harness.ts";
 
 const AZURE_401 =
   '{"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint."}}';
