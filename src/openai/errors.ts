@@ -138,6 +138,13 @@ export const invalidUrl = (path: string) =>
     code: "invalid_url",
   });
 
+export const invalidRequestTarget = (target: string) =>
+  new ProxyError(
+    400,
+    `The request target ${JSON.stringify(target.slice(0, 200))} is not a path this proxy serves: send a path such as /v1/models (no scheme or host, no fragment, no backslash).`,
+    { code: "invalid_request_target" },
+  );
+
 export const legacyFineTunesRemoved = () =>
   new ProxyError(
     410,

@@ -17,6 +17,7 @@ import {
   type ForwardPlan,
   forwardWithFailover,
 } from "./failover.ts";
+import { buildOpenAIUrl } from "./openai-url.ts";
 import { declaredLength } from "./read-body.ts";
 
 /** Path parameters of a route, as the router decoded them. */
@@ -101,6 +102,7 @@ export function openaiPassthroughHandler(ctx: ProxyContext, routes: RouteTable):
     const auth = ctx.authenticate(request.headers);
     const method = request.method ?? "GET";
     const hasBody = method !== "GET" && method !== "DELETE";
+    const url = buildOpenAIUrl(base, request.url ?? "/");
     const body = hasBody ? streamedBody(request, ctx.config.maxUploadSize) : undefined;
     const pool = routes.fallback(undefined) as Pool;
     const plan: ForwardPlan = {
@@ -113,7 +115,7 @@ export function openaiPassthroughHandler(ctx: ProxyContext, routes: RouteTable):
         const credential = upstreamCredential(target.resource, auth);
         const headers = buildUpstreamHeaders(request.headers, credential, length);
         return {
-          url: `${base}${request.url}`,
+          url,
           method,
           headers,
           body,
