@@ -4,6 +4,7 @@ import { API_VERSION_HELP, DEFAULT_API_VERSION, parseApiVersion } from "../azure
 import { isSafeModelName } from "../routing/resolve-deployment.ts";
 import type { Config, ProxyMode } from "./config.ts";
 import { AZURE_ENDPOINT_SUFFIX, parseEndpoint } from "./endpoint.ts";
+import { REALTIME_MAX_MESSAGE_SETTING, readRealtimeMaxMessage } from "./realtime-max-message.ts";
 
 /** Start-up configuration errors; each line names the variable and what is wrong. */
 export class ConfigError extends Error {
@@ -123,6 +124,7 @@ export function readConfig(env: Env): Config {
     value("AZURE_OPENAI_PROXY_MAX_UPLOAD_SIZE") ?? "512mb",
     problems,
   );
+  const realtimeMaxMessage = readRealtimeMaxMessage(env[REALTIME_MAX_MESSAGE_SETTING], problems);
   const duration = (name: string, fallback: string) =>
     parseDuration(name, value(name) ?? fallback, problems);
   const timeouts = {
@@ -181,6 +183,7 @@ export function readConfig(env: Env): Config {
     clientKeys: Object.freeze(clientKeys),
     maxBodySize,
     maxUploadSize,
+    realtimeMaxMessage,
     configFile,
     maxAttempts,
     targetHeader: targetHeaderRaw === "true" || targetHeaderRaw === "1",

@@ -99,6 +99,7 @@ export function attachRealtime(
     const azure: WebSocket = new WebSocket(upstreamUrl, protocols, {
       headers,
       perMessageDeflate: false,
+      maxPayload: ctx.config.realtimeMaxMessage,
       handshakeTimeout: ctx.config.timeouts.connectMs + ctx.config.timeouts.responseMs,
     });
     // Azure speaks first (session.created), possibly before the client's handshake is done:
@@ -143,6 +144,7 @@ export function attachRealtime(
     const wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
+      maxPayload: ctx.config.realtimeMaxMessage,
       handleProtocols: () => azure.protocol || false,
     });
     wss.handleUpgrade(request, socket, head, (client) => {
