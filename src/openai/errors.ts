@@ -181,6 +181,18 @@ export const upstreamAuthFailed = (credential: string, detail: string) =>
     { code: "upstream_auth_failed" },
   );
 
+export const clientKeyRefused = (detail: string) =>
+  new ProxyError(401, `Azure OpenAI refused the API key you sent (${detail}).`, {
+    code: "invalid_api_key",
+  });
+
+export const modelListUnavailable = (resource: string, cause: string) =>
+  new ProxyError(
+    502,
+    `The proxy could not list the models of Azure resource "${resource}" (${cause}) and has no configured model names to offer instead.`,
+    { code: "model_list_unavailable" },
+  );
+
 export const upstreamTimeout = (what: string) =>
   new ProxyError(504, `Azure OpenAI did not answer in time (${what}).`, {
     code: "upstream_timeout",
