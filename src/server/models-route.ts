@@ -50,7 +50,7 @@ export function modelRoutes(ctx: ProxyContext): Record<string, RouteHandler> {
   };
   const fallbackListing = async (
     headers: IncomingHttpHeaders,
-  ): Promise<{ listing: DeploymentListing | null; failed?: () => ProxyError }> => {
+  ): Promise<{ listing: DeploymentListing | null; failure?: () => ProxyError }> => {
     const resource = ctx.routes.topology.fallback;
     if (resource === undefined) return { listing: null };
     const auth = ctx.authenticate(headers);
@@ -59,15 +59,9 @@ export function modelRoutes(ctx: ProxyContext): Record<string, RouteHandler> {
     if (problem === undefined) return { listing };
     return {
       listing,
-      failed: () => {
+      failure: () => {
         warnListingFailed(resource, problem);
-        const held = heldCredential(resource, auth);
-        if (problem.kind === "refused") {
-          return held !== undefined
-            ? upstreamAuthFailed(held, `${problem.detail} listing deployments`)
-            : clientKeyRefused(problem.detail);
-        }
-        return modelListUnavailable(resource.name, problemText(problem));
+        return listingFailure(resource, problem, heldCredential(resource, auth));
       },
     };
   };
@@ -81,13 +75,13 @@ export function modelRoutes(ctx: ProxyContext): Record<string, RouteHandler> {
       .configuredNames()
       .map((id) => ({ id, object: "model", created: 0, owned_by: "azure-openai" }));
     const seen = new Set(configured.map((m) => m.id.toLowerCase()));
-    const { listing, failed } = await fallbackListing(headers);
+    const { listing, failure } = await fallbackListing(headers);
     const rest = listModels(listing, ctx.config.modelMapper).filter(
       (m) => !seen.has(m.id.toLowerCase()),
     );
     const all = [...configured, ...rest];
-    if (failed !== undefined) {
-      const error = failed();
+    if (failure !== undefined) {
+      const error = failure();
       if (all.length === 0) throw error;
     }
     return all;
@@ -150,6 +144,19 @@ export function modelRoutes(ctx: ProxyContext): Record<string, RouteHandler> {
     "/v1/models/:model": retrieve,
     "/v1/models/:model/capabilities": capabilities,
   };
+}
+
+/** Why /v1/models has nothing to answer: the operator's credential, the client's, or the network. */
+function listingFailure(
+  resource: ResourceConfig,
+  problem: ListingProblem,
+  held: string | undefined,
+): ProxyError {
+  if (problem.kind === "unreachable")
+    return modelListUnavailable(resource.name, problemText(problem));
+  return held !== undefined
+    ? upstreamAuthFailed(held, `${problem.detail} listing deployments`)
+    : clientKeyRefused(problem.detail);
 }
 
 function problemText(problem: ListingProblem): string {
