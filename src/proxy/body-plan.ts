@@ -61,7 +61,8 @@ export async function planBody(
   if (operation.model === "multipart") {
     return multipartPlan(request, config.maxUploadSize, failoverPossible);
   }
-  if (request.method === "GET" || request.method === "DELETE") return NO_BODY;
+  const method = request.method;
+  if (method === "GET" || method === "HEAD" || method === "DELETE") return NO_BODY;
   return streamPlan(request, config.maxUploadSize);
 }
 

@@ -101,7 +101,7 @@ export function openaiPassthroughHandler(ctx: ProxyContext, routes: RouteTable):
   return async (request, response, _params, record) => {
     const auth = ctx.authenticate(request.headers);
     const method = request.method ?? "GET";
-    const hasBody = method !== "GET" && method !== "DELETE";
+    const hasBody = method !== "GET" && method !== "HEAD" && method !== "DELETE";
     const url = buildOpenAIUrl(base, request.url ?? "/");
     const body = hasBody ? streamedBody(request, ctx.config.maxUploadSize) : undefined;
     const pool = routes.fallback(undefined) as Pool;
