@@ -66,7 +66,7 @@ describe("realtime message size", () => {
     return { ws, messages, closed };
   };
 
-  it("relays messages under the limit both ways", async () => {
+  it("relays messages under the limit both ways", { timeout: 10_000 }, async () => {
     const { ws, messages } = await session();
     ws.send(`big:${LIMIT - 1024}`);
     const deadline = Date.now() + 2000;
@@ -76,13 +76,17 @@ describe("realtime message size", () => {
     ws.close();
   });
 
-  it("closes a session whose client sends a message over the limit (1009)", async () => {
+  it("closes a session whose client sends a message over the limit (1009)", {
+    timeout: 10_000,
+  }, async () => {
     const { ws, closed } = await session();
     ws.send("y".repeat(LIMIT + 1));
     assert.equal(await closed, 1009);
   });
 
-  it("closes a session whose upstream sends a message over the limit (1009)", async () => {
+  it("closes a session whose upstream sends a message over the limit (1009)", {
+    timeout: 10_000,
+  }, async () => {
     const { ws, closed, messages } = await session();
     ws.send(`big:${LIMIT * 4}`);
     assert.equal(await closed, 1009);
