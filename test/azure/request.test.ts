@@ -146,4 +146,23 @@ describe("buildUpstreamHeaders", () => {
       "content-length": "42",
     });
   });
+
+  it("drops headers the client's Connection names and every forwarding claim", () => {
+    const headers = buildUpstreamHeaders(
+      {
+        connection: "keep-alive, X-Hop",
+        "x-hop": "1",
+        forwarded: "for=10.0.0.1;host=evil.example",
+        "x-forwarded-for": "10.0.0.1",
+        "x-forwarded-host": "evil.example",
+        "x-original-url": "/admin",
+        "x-rewrite-url": "/admin",
+        "x-real-ip": "10.0.0.1",
+        "x-stainless-lang": "js",
+      },
+      undefined,
+      undefined,
+    );
+    assert.deepEqual(headers, { "x-stainless-lang": "js", "accept-encoding": "identity" });
+  });
 });
