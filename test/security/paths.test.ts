@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { ConfigError, readConfig } from "../../src/config/env.ts";
 import {
   type FakeUpstream,
   rawRequest,
@@ -71,6 +72,23 @@ describe("path tricks in azure mode", () => {
       assert.equal(answer.status, 200, answer.raw);
       const sent = upstream.received.at(-1);
       assert.equal(sent?.url.split("?")[0], expected);
+    });
+  }
+});
+
+describe("deployment names in the configuration", () => {
+  for (const deployment of ["..", ".", "a/../b", "a%2fb"]) {
+    it(`refuses the mapped deployment ${JSON.stringify(deployment)} at start-up`, () => {
+      assert.throws(
+        () =>
+          readConfig({
+            AZURE_OPENAI_ENDPOINT: "https://r.openai.azure.com",
+            AZURE_OPENAI_MODEL_MAPPER: `gpt-4o=${deployment}`,
+          }),
+        (e: ConfigError) =>
+          e instanceof ConfigError &&
+          e.problems.some((p) => p.startsWith("AZURE_OPENAI_MODEL_MAPPER")),
+      );
     });
   }
 });
