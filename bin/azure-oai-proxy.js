@@ -1,7 +1,18 @@
 #!/usr/bin/env node
 // azure-oai-proxy            start the proxy (configured by environment variables / .env)
 // azure-oai-proxy emulator   start the built-in Azure OpenAI emulator on its own
+// Plain JavaScript that any Node since 12 parses: it says which Node is needed before anything
+// loads the TypeScript sources, which older Nodes refuse with ERR_UNKNOWN_FILE_EXTENSION.
 import { existsSync } from "node:fs";
+
+const [major, minor] = process.versions.node.split(".").map(Number);
+// Type stripping without a flag: Node 22.18+, 23.6+, 24+.
+if (!(major > 23 || (major === 23 && minor >= 6) || (major === 22 && minor >= 18))) {
+  process.stderr.write(
+    `azure-oai-proxy: needs Node.js 22.18 or newer (24 recommended); this is Node ${process.versions.node} (${process.execPath})\n`,
+  );
+  process.exit(1);
+}
 
 const root = new URL("../", import.meta.url);
 // In a checkout, run the TypeScript sources directly (Node strips the types); a published

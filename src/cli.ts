@@ -1,18 +1,27 @@
+import cluster from "node:cluster";
 import module from "node:module";
 import type { Emulator } from "@azure-oai-proxy/emulator";
+import type { Logger } from "pino";
+import { type CliRequest, packageVersion, parseFlags } from "./config/cli-flags.ts";
 import type { Config } from "./config/config.ts";
-import { ConfigError, readConfig, withDotEnv } from "./config/env.ts";
+import { ConfigError, readEnvironment, withDotEnv } from "./config/env.ts";
 import { TopologyError } from "./config/topology.ts";
-import { createLogger, startProxy } from "./server/start.ts";
+import { createLogger, type RunningProxy, startProxy } from "./server/start.ts";
+import { startWorkers } from "./server/workers.ts";
+import { TlsFilesError } from "./tls/certificates.ts";
 
 const EMULATOR_KEY = "emulator-key";
+/** Set by the primary process for its workers: the URL of the emulator it started for them. */
+const EMULATOR_URL_VAR = "AZURE_OAI_PROXY_EMULATOR_URL";
 
 /** The command line: read config, start the server (and the emulator when no endpoint is set), handle signals. */
 async function main(): Promise<void> {
+  const flags = await runFlags(parseFlags(process.argv.slice(2)));
   let config: Config;
+  let warnings: readonly string[];
   const env = withDotEnv(process.env);
   try {
-    config = readConfig({ ...env, ...configFileFlag(process.argv.slice(2)) });
+    ({ config, warnings } = readEnvironment({ ...env, ...flags }));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`azure-oai-proxy: ${error.message}\n`);
@@ -21,6 +30,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  if (cluster.isPrimary) for (const warning of warnings) logger.warn(warning);
 
   let emulator: Emulator | undefined;
   if (
@@ -28,34 +38,57 @@ async function main(): Promise<void> {
     config.azure.endpoint === undefined &&
     config.configFile === undefined
   ) {
-    const { startEmulator } = await import("@azure-oai-proxy/emulator");
-    emulator = await startEmulator({ apiKeys: [EMULATOR_KEY] });
+    // Workers use the emulator their primary started; a single process starts its own.
+    let url = process.env[EMULATOR_URL_VAR];
+    if (url === undefined) {
+      const { startEmulator } = await import("@azure-oai-proxy/emulator");
+      emulator = await startEmulator({ apiKeys: [EMULATOR_KEY] });
+      url = emulator.url;
+    }
     config = {
       ...config,
-      azure: { ...config.azure, endpoint: emulator.url, apiKey: EMULATOR_KEY, emulator: true },
+      azure: { ...config.azure, endpoint: url, apiKey: EMULATOR_KEY, emulator: true },
     };
-    logger.warn(
-      { emulator: emulator.url },
-      "AZURE_OPENAI_ENDPOINT is not set: started the built-in Azure OpenAI EMULATOR and proxying to it. Answers are fake. Set AZURE_OPENAI_ENDPOINT to use Azure.",
-    );
+    if (cluster.isPrimary) {
+      logger.warn(
+        { emulator: url },
+        "AZURE_OPENAI_ENDPOINT is not set: started the built-in Azure OpenAI EMULATOR and proxying to it. Answers are fake. Set AZURE_OPENAI_ENDPOINT to use Azure.",
+      );
+    }
   }
   if (
     config.mode === "azure" &&
     config.azure.apiKey !== undefined &&
     !config.azure.emulator &&
-    config.clientKeys.length === 0
+    config.clientKeys.length === 0 &&
+    cluster.isPrimary
   ) {
     logger.warn(
       "A server-held Azure key is set (AZURE_OPENAI_API_KEY / AZURE_OPENAI_TOKEN) and no client keys are (AZURE_OPENAI_PROXY_API_KEYS): anyone who can reach this port can spend it.",
     );
   }
+  if (
+    config.mode === "azure" &&
+    config.azure.entra?.auth === "entra" &&
+    config.clientKeys.length === 0 &&
+    cluster.isPrimary
+  ) {
+    logger.warn(
+      "Azure is reached with the proxy's own Microsoft Entra ID identity (AZURE_OPENAI_AUTH=entra) and no client keys are set (AZURE_OPENAI_PROXY_API_KEYS): anyone who can reach this port can spend it.",
+    );
+  }
 
-  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  if (cluster.isPrimary && config.workers > 1) {
+    await runPrimary(config, logger, emulator);
+    return;
+  }
+
+  let proxy: RunningProxy;
   try {
     proxy = await startProxy(config, { logger, env });
   } catch (error) {
     await emulator?.close();
-    if (error instanceof TopologyError) {
+    if (error instanceof TopologyError || error instanceof TlsFilesError) {
       process.stderr.write(`azure-oai-proxy: ${error.message}\n`);
       process.exit(1);
     }
@@ -78,11 +111,7 @@ async function main(): Promise<void> {
     },
     "azure-oai-proxy listening",
   );
-  if (config.azure.emulator) {
-    process.stdout.write(
-      `\nTry it:\n  curl -N ${proxy.url}/v1/chat/completions -H "Content-Type: application/json" -d '{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"Hello!"}]}'\n\n`,
-    );
-  }
+  if (config.azure.emulator && cluster.isPrimary) printTryIt(proxy.url);
 
   // Write the compile cache now, not at exit: a process that is killed never exits cleanly.
   module.flushCompileCache?.();
@@ -103,16 +132,65 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => void stop("SIGINT"));
 }
 
-/** `--config FILE` (or `--config=FILE`) wins over AZURE_OPENAI_PROXY_CONFIG. */
-function configFileFlag(argv: readonly string[]): Record<string, string> {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === "--config" && argv[i + 1] !== undefined) {
-      return { AZURE_OPENAI_PROXY_CONFIG: argv[i + 1] as string };
-    }
-    if (arg.startsWith("--config=")) return { AZURE_OPENAI_PROXY_CONFIG: arg.slice(9) };
+/**
+ * The primary of `AZURE_OPENAI_PROXY_WORKERS` > 1: forks the workers (which share the port), and
+ * passes signals on: SIGHUP reloads every worker, SIGTERM/SIGINT drains them all, then exits.
+ */
+async function runPrimary(config: Config, logger: Logger, emulator: Emulator | undefined) {
+  const env = emulator ? { ...process.env, [EMULATOR_URL_VAR]: emulator.url } : process.env;
+  const pool = startWorkers(config.workers, logger, env);
+  try {
+    await pool.listening;
+  } catch (error) {
+    await pool.stop();
+    await emulator?.close();
+    process.stderr.write(`azure-oai-proxy: ${(error as Error).message}\n`);
+    process.exit(1);
   }
-  return {};
+  const url = `${config.tls ? "https" : "http"}://${config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host}:${config.port}`;
+  logger.info({ workers: config.workers }, "azure-oai-proxy workers listening");
+  if (config.azure.emulator && config.port !== 0) printTryIt(url);
+  module.flushCompileCache?.();
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, workers: config.workers }, "shutting down");
+    await pool.stop();
+    await emulator?.close();
+    logger.info("stopped");
+    logger.flush(() => process.exit(0));
+  };
+  process.on("SIGHUP", () => pool.reload());
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  process.once("SIGINT", () => void stop("SIGINT"));
+}
+
+function printTryIt(url: string): void {
+  process.stdout.write(
+    `\nTry it:\n  curl -N ${url}/v1/chat/completions -H "Content-Type: application/json" -d '{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"Hello!"}]}'\n\n`,
+  );
+}
+
+/** Answers --help and --version, refuses bad flags (exit 2); returns what flags set otherwise. */
+async function runFlags(request: CliRequest): Promise<Readonly<Record<string, string>>> {
+  switch (request.kind) {
+    case "run":
+      return request.env;
+    case "help": {
+      const { usage } = await import("./config/usage.ts");
+      process.stdout.write(usage());
+      process.exit(0);
+      break;
+    }
+    case "version":
+      process.stdout.write(`${packageVersion()}\n`);
+      process.exit(0);
+      break;
+    case "error":
+      process.stderr.write(`azure-oai-proxy: ${request.message}\n`);
+      process.exit(2);
+  }
 }
 
 await main();

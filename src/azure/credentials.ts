@@ -2,6 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { Config } from "../config/config.ts";
 import type { ResourceConfig } from "../config/topology.ts";
+import type { EntraTokens } from "../identity/entra-tokens.ts";
 import { invalidProxyKey, missingCredentials } from "../openai/errors.ts";
 import type { UpstreamCredential } from "./request.ts";
 
@@ -78,8 +79,12 @@ export function heldCredential(
   resource: ResourceConfig | undefined,
   client: ClientAuth,
 ): string | undefined {
-  if (client.authorization !== undefined || resource?.apiKey === undefined) return undefined;
-  return `the proxy's Azure key for resource "${resource.name}"`;
+  if (client.authorization !== undefined || resource === undefined) return undefined;
+  if (resource.entra !== undefined) {
+    return `${resource.entra.credential} (resource "${resource.name}")`;
+  }
+  if (resource.apiKey === undefined) return undefined;
+  return `api-key (resource "${resource.name}")`;
 }
 
 /**
@@ -96,4 +101,35 @@ export function upstreamCredential(
   if (resource?.apiKey !== undefined) return { header: "api-key", value: resource.apiKey };
   if (client.azureKey === undefined) throw missingCredentials();
   return { header: "api-key", value: client.azureKey };
+}
+
+/**
+ * The credential for one resource, Microsoft Entra ID included: a keyless resource gets its
+ * token as `Authorization: Bearer` (in both API styles; whatever key the client sent is never
+ * forwarded to it); any other resource, as {@link upstreamCredential}. Synchronous when no token
+ * must be waited for, so key auth and a cached token cost no extra tick.
+ */
+export function resourceCredential(
+  resource: ResourceConfig,
+  client: ClientAuth,
+  tokens: EntraTokens,
+): UpstreamCredential | Promise<UpstreamCredential> {
+  const entra = resource.entra;
+  if (entra === undefined || client.authorization !== undefined) {
+    return upstreamCredential(resource, client);
+  }
+  const cache = tokens.for(entra);
+  const cacheKey = cache.cacheKey;
+  const cached = cache.peek();
+  if (cached !== undefined) return { header: "authorization", value: `Bearer ${cached}`, cacheKey };
+  return cache.token().then((token) => ({
+    header: "authorization",
+    value: `Bearer ${token}`,
+    cacheKey,
+  }));
+}
+
+/** The token of a Bearer credential sent upstream (to name the one Azure refused). */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return authorization?.startsWith("Bearer ") ? authorization.slice(7) : undefined;
 }

@@ -174,7 +174,7 @@ export class DeploymentDirectory {
  * per request cost more than the rest of the lookup (profiled).
  */
 function cacheKey(credential: UpstreamCredential): string {
-  return credential.value;
+  return credential.cacheKey ?? credential.value;
 }
 
 /** A connection error's code (ECONNREFUSED, UND_ERR_CONNECT_TIMEOUT…) or message; never a header. */

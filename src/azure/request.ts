@@ -14,6 +14,8 @@ export interface AzureTarget {
 export interface UpstreamCredential {
   readonly header: "api-key" | "authorization";
   readonly value: string;
+  /** What caches keyed by credential use instead of `value`, which changes with every token. */
+  readonly cacheKey?: string;
 }
 
 /**

@@ -1,3 +1,6 @@
+import type { EntraSettings } from "./entra.ts";
+import type { TlsFiles } from "./tls.ts";
+
 /** The one validated, immutable configuration of a running proxy. */
 
 export type ProxyMode = "azure" | "openai";
@@ -13,17 +16,47 @@ export interface AzureConfig {
   readonly apiVersion: string;
   /** A server-held Azure key; when set, clients need not send one. */
   readonly apiKey: string | undefined;
+  /** Key or Microsoft Entra ID; absent means key (AZURE_OPENAI_AUTH). */
+  readonly entra?: EntraSettings;
   /** True when the endpoint is the built-in emulator started because none was configured. */
   readonly emulator: boolean;
+}
+
+/** An api-version setting: the style it selects and the query value. */
+export interface ApiVersionSetting {
+  readonly apiStyle: AzureApiStyle;
+  /** A dated version, or "preview"/"" in the v1 style. */
+  readonly apiVersion: string;
+}
+
+/** A serverless (Azure AI Studio / Foundry) deployment (`AZURE_AI_STUDIO_DEPLOYMENTS`). */
+export interface StudioDeployment {
+  /** The name clients send, as written. */
+  readonly model: string;
+  readonly deployment: string;
+  /** Azure region, lower case, e.g. `swedencentral`. */
+  readonly region: string;
+  /** From `AZURE_OPENAI_KEY_<MODEL>`; undefined when none is set. */
+  readonly apiKey: string | undefined;
 }
 
 export interface Config {
   readonly host: string;
   readonly port: number;
+  /** Processes serving the port (node:cluster); 1 serves from this process. */
+  readonly workers: number;
   readonly mode: ProxyMode;
   readonly azure: AzureConfig;
   /** Upstream in openai mode. */
   readonly openaiEndpoint: string;
+  /** Responses API (`AZURE_OPENAI_RESPONSES_APIVERSION`, default: the main api-version). */
+  readonly responsesApiVersion: ApiVersionSetting;
+  /** Azure's model list, `GET /openai/models` (`AZURE_OPENAI_MODELS_APIVERSION`). */
+  readonly modelsApiVersion: ApiVersionSetting;
+  /** The `anthropic-version` header for Claude deployments (`ANTHROPIC_APIVERSION`). */
+  readonly anthropicVersion: string;
+  /** Lower-cased model name -> its serverless deployment. */
+  readonly studioDeployments: ReadonlyMap<string, StudioDeployment>;
   /** Lower-cased model name -> deployment name. */
   readonly modelMapper: ReadonlyMap<string, string>;
   /** Keys clients must present before anything is forwarded; empty means no check. */
@@ -52,11 +85,17 @@ export interface Config {
     readonly idleMs: number;
     /** How long in-flight requests may run after SIGTERM. */
     readonly shutdownMs: number;
+    /** A request body that sends nothing for this long is refused (408). */
+    readonly bodyIdleMs: number;
+    /** The whole request, headers and body, must arrive within this (408). */
+    readonly requestBodyMs: number;
   };
   /** Keep Azure's prompt-filter and annotation-only SSE chunks instead of dropping them. */
   readonly keepAzureStreamArtefacts: boolean;
   /** "*" or the allowed origins. */
   readonly corsOrigins: "*" | readonly string[];
   readonly logLevel: string;
+  /** Serve HTTPS/WSS with these PEM files (AZURE_OPENAI_PROXY_TLS_CERT/_KEY); absent means HTTP. */
+  readonly tls?: TlsFiles | undefined;
   readonly production: boolean;
 }

@@ -1,8 +1,12 @@
 import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { API_VERSION_HELP, DEFAULT_API_VERSION, parseApiVersion } from "../azure/api-versions.ts";
 import { isSafeModelName } from "../routing/resolve-deployment.ts";
 import type { AzureApiStyle, AzureConfig } from "./config.ts";
-import { AZURE_ENDPOINT_SUFFIX, parseEndpoint } from "./endpoint.ts";
+import { parseAzureEndpoint } from "./endpoint.ts";
+import { type EntraAuth, type EntraSettings, envEntraAuth, parseResourceEntra } from "./entra.ts";
+import { MODEL_FIELDS, RESOURCE_FIELDS, TARGET_FIELDS } from "./file-fields.ts";
+import { parseTlsSection, type TlsFiles } from "./tls.ts";
 
 /** How a pool picks among its available targets. */
 export const STRATEGIES = ["priority", "round-robin", "least-busy", "latency"] as const;
@@ -16,8 +20,10 @@ export interface ResourceConfig {
   readonly apiStyle: AzureApiStyle;
   /** A dated version, or "preview"/"" in the v1 style. */
   readonly apiVersion: string;
-  /** Server-held key; undefined passes the client's key through. */
+  /** Server-held key; undefined passes the client's key through (unless `entra` is set). */
   readonly apiKey: string | undefined;
+  /** Keyless: a Microsoft Entra ID token is sent instead of any key. Absent means key auth. */
+  readonly entra?: EntraAuth | undefined;
 }
 
 export interface TargetConfig {
@@ -45,6 +51,8 @@ export interface Topology {
   readonly models: ReadonlyMap<string, ModelRouteConfig>;
   /** "environment" or the file's path. */
   readonly source: string;
+  /** The file's `tls:` (AZURE_OPENAI_PROXY_TLS_CERT/_KEY win over it). */
+  readonly tls?: TlsFiles | undefined;
 }
 
 /** A bad configuration file; each problem names the path of the bad field. */
@@ -76,14 +84,26 @@ function envResource(azure: AzureConfig): ResourceConfig | undefined {
     apiStyle: azure.apiStyle,
     apiVersion: azure.apiVersion,
     apiKey: azure.apiKey,
+    entra: azure.entra && envEntraAuth(azure.entra, azure.endpoint),
   };
 }
+
+/** What the file is checked against from the rest of the configuration. */
+export interface TopologyRules {
+  /** Proxy client keys (AZURE_OPENAI_PROXY_API_KEYS): when any, every resource needs an apiKey. */
+  readonly clientKeys: readonly string[];
+}
+
+const NO_RULES: TopologyRules = { clientKeys: [] };
+/** Environment Entra settings when none are given: key auth, as before Entra existed. */
+const KEY_AUTH: EntraSettings = { auth: "key", credential: "default", scope: undefined };
 
 /** Reads and validates a configuration file; throws TopologyError naming every bad field. */
 export async function loadTopologyFile(
   path: string,
   azure: AzureConfig,
   env: Readonly<Record<string, string | undefined>>,
+  rules: TopologyRules = NO_RULES,
 ): Promise<Topology> {
   let text: string;
   try {
@@ -91,7 +111,7 @@ export async function loadTopologyFile(
   } catch (error) {
     throw new TopologyError(path, [`cannot read the file: ${(error as Error).message}`]);
   }
-  return await parseTopology(text, path, azure, env);
+  return await parseTopology(text, path, azure, env, rules);
 }
 
 /** Validates the YAML text of a configuration file. */
@@ -100,8 +120,10 @@ export async function parseTopology(
   source: string,
   azure: AzureConfig,
   env: Readonly<Record<string, string | undefined>>,
+  rules: TopologyRules = NO_RULES,
 ): Promise<Topology> {
   const problems: string[] = [];
+  const needsKey = rules.clientKeys.length > 0;
   // Loaded on demand: env-only configuration, the common case, never needs a YAML parser.
   const { parse: parseYaml } = await import("yaml");
   let document: unknown;
@@ -116,30 +138,46 @@ export async function parseTopology(
   if (document === null || document === undefined) document = {};
   if (!isRecord(document)) throw new TopologyError(source, ["the file must be a YAML mapping"]);
   for (const key of Object.keys(document)) {
-    if (key !== "resources" && key !== "models") {
-      problems.push(`${key}: unknown section (expected resources, models)`);
+    if (key !== "resources" && key !== "models" && key !== "tls") {
+      problems.push(`${key}: unknown section (expected resources, models, tls)`);
     }
   }
+  const tls = parseTlsSection(document.tls, dirname(source), problems);
 
   const resources = new Map<string, ResourceConfig>();
+  // Every name the file declares, valid or not: a target naming a bad resource is that
+  // resource's problem, reported once, not also an "unknown resource".
+  const declared = new Set<string>();
   const fromEnv = envResource(azure);
   const rawResources = document.resources ?? {};
   if (!isRecord(rawResources)) problems.push("resources: must be a mapping of name to resource");
   else {
     for (const [name, raw] of Object.entries(rawResources)) {
-      const resource = parseResource(`resources.${name}`, name, raw, problems);
+      declared.add(name);
+      const resource = parseResource(
+        `resources.${name}`,
+        name,
+        raw,
+        needsKey,
+        azure.entra ?? KEY_AUTH,
+        problems,
+      );
       if (resource) resources.set(name, resource);
     }
   }
   const fallback = resources.values().next().value ?? fromEnv;
-  if (fromEnv && !resources.has(ENV_RESOURCE)) resources.set(ENV_RESOURCE, fromEnv);
+  if (fromEnv && !declared.has(ENV_RESOURCE)) {
+    declared.add(ENV_RESOURCE);
+    resources.set(ENV_RESOURCE, fromEnv);
+    if (needsKey && fromEnv.apiKey === undefined) problems.push(ENV_KEY_NEEDED);
+  }
 
   const models = new Map<string, ModelRouteConfig>();
   const rawModels = document.models ?? {};
   if (!isRecord(rawModels)) problems.push("models: must be a mapping of model name to pool");
   else {
     for (const [name, raw] of Object.entries(rawModels)) {
-      const route = parseModel(`models.${name}`, name, raw, resources, problems);
+      const route = parseModel(`models.${name}`, name, raw, declared, problems);
       if (route) {
         if (models.has(name.toLowerCase())) {
           problems.push(`models.${name}: listed twice (model names are case-insensitive)`);
@@ -148,24 +186,26 @@ export async function parseTopology(
       }
     }
   }
-  if (fallback === undefined && models.size === 0) {
+  if (fallback === undefined && models.size === 0 && declared.size === 0) {
     problems.push("resources: no resource defined (and AZURE_OPENAI_ENDPOINT is not set)");
   }
   if (problems.length > 0) throw new TopologyError(source, problems);
-  return { resources, fallback, models, source };
+  return { resources, fallback, models, source, tls };
 }
 
 function parseResource(
   path: string,
   name: string,
   raw: unknown,
+  needsKey: boolean,
+  entraDefaults: EntraSettings,
   problems: string[],
 ): ResourceConfig | undefined {
   if (!isRecord(raw)) {
     problems.push(`${path}: must be a mapping with endpoint (and apiKey, apiVersion)`);
     return undefined;
   }
-  unknownKeys(path, raw, ["endpoint", "apiKey", "apiVersion"], problems);
+  unknownKeys(path, raw, RESOURCE_FIELDS, problems);
   const endpoint = requiredEndpoint(`${path}.endpoint`, raw.endpoint, problems);
   const apiKey = raw.apiKey === undefined || raw.apiKey === "" ? undefined : String(raw.apiKey);
   const version = raw.apiVersion === undefined ? DEFAULT_API_VERSION : String(raw.apiVersion);
@@ -176,22 +216,28 @@ function parseResource(
     );
   }
   const { apiStyle, apiVersion } = parsed ?? { apiStyle: "dated" as const, apiVersion: version };
+  const entra = parseResourceEntra(path, raw, endpoint, entraDefaults, problems);
+  if (needsKey && apiKey === undefined && entra === undefined && raw.auth !== "entra") {
+    problems.push(fileKeyNeeded(name));
+  }
   if (endpoint === undefined) return undefined;
-  return { name, endpoint, apiStyle, apiVersion, apiKey };
+  return entra === undefined
+    ? { name, endpoint, apiStyle, apiVersion, apiKey }
+    : { name, endpoint, apiStyle, apiVersion, apiKey: undefined, entra };
 }
 
 function parseModel(
   path: string,
   name: string,
   raw: unknown,
-  resources: ReadonlyMap<string, ResourceConfig>,
+  resources: ReadonlySet<string>,
   problems: string[],
 ): ModelRouteConfig | undefined {
   if (!isRecord(raw)) {
     problems.push(`${path}: must be a mapping with targets (and strategy)`);
     return undefined;
   }
-  unknownKeys(path, raw, ["strategy", "targets"], problems);
+  unknownKeys(path, raw, MODEL_FIELDS, problems);
   const strategy = raw.strategy === undefined ? "priority" : String(raw.strategy);
   if (!(STRATEGIES as readonly string[]).includes(strategy)) {
     problems.push(`${path}.strategy: "${strategy}" is not one of ${STRATEGIES.join(", ")}`);
@@ -207,7 +253,7 @@ function parseModel(
       problems.push(`${at}: must be a mapping with resource and deployment`);
       return;
     }
-    unknownKeys(at, item, ["resource", "deployment", "priority", "weight"], problems);
+    unknownKeys(at, item, TARGET_FIELDS, problems);
     const resource = item.resource === undefined ? "" : String(item.resource);
     if (resource === "") problems.push(`${at}.resource: required`);
     else if (!resources.has(resource)) {
@@ -248,7 +294,10 @@ function requiredEndpoint(path: string, raw: unknown, problems: string[]): strin
     problems.push(`${path}: required (e.g. https://my-resource.openai.azure.com)`);
     return undefined;
   }
-  return parseEndpoint(path, raw, problems, AZURE_ENDPOINT_SUFFIX);
+  const endpoint = parseAzureEndpoint(raw);
+  if ("value" in endpoint) return endpoint.value;
+  for (const problem of endpoint.problems) problems.push(`${path}: ${problem}`);
+  return undefined;
 }
 
 function unknownKeys(
@@ -291,17 +340,30 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-/** Rules that need the rest of the configuration: proxy client keys need server-held keys. */
-export function checkTopology(topology: Topology, config: { clientKeys: readonly string[] }): void {
+const ENV_KEY_NEEDED =
+  "AZURE_OPENAI_PROXY_API_KEYS: client keys need a server-held Azure credential; set AZURE_OPENAI_API_KEY (or AZURE_OPENAI_TOKEN), or AZURE_OPENAI_AUTH=entra";
+
+const fileKeyNeeded = (name: string) =>
+  `resources.${name}.apiKey: required when AZURE_OPENAI_PROXY_API_KEYS is set (clients present proxy keys, not Azure keys), unless the resource uses auth: entra`;
+
+/**
+ * Rules that need the rest of the configuration: proxy client keys need a server-held
+ * credential (a key or Entra ID) on every resource. `parseTopology` applies them itself when
+ * given the rules (reporting them with the file's other problems); this is for a topology built
+ * without them.
+ */
+export function checkTopology(topology: Topology, config: TopologyRules): void {
   if (config.clientKeys.length === 0) return;
-  const keyless = [...topology.resources.values()].filter((r) => r.apiKey === undefined);
+  const keyless = [...topology.resources.values()].filter(
+    (r) => r.apiKey === undefined && r.entra === undefined,
+  );
   if (keyless.length === 0) return;
   throw new TopologyError(
     topology.source,
     keyless.map((r) =>
       r.name === ENV_RESOURCE && topology.source === "environment"
-        ? "AZURE_OPENAI_PROXY_API_KEYS: client keys need a server-held Azure key; set AZURE_OPENAI_API_KEY (or AZURE_OPENAI_TOKEN)"
-        : `resources.${r.name}.apiKey: required when AZURE_OPENAI_PROXY_API_KEYS is set (clients present proxy keys, not Azure keys)`,
+        ? ENV_KEY_NEEDED
+        : fileKeyNeeded(r.name),
     ),
   );
 }

@@ -170,15 +170,30 @@ export const upstreamUnreachable = (detail: string) =>
     code: "upstream_unreachable",
   });
 
+export const requestTimeout = () =>
+  new ProxyError(408, "The request body stopped arriving; send it without long pauses.", {
+    code: "request_timeout",
+  });
+
 /**
- * Azure refused a credential the proxy holds (a server-held key, an Entra ID token): the
- * operator's problem, so not a 401 that would blame the client's own key.
+ * A credential the proxy holds (a server-held key, a Microsoft Entra ID credential) was refused
+ * by Azure or could not give a token: the operator's problem, so not a 401 that would blame the
+ * client's own key. `credential` names it (`managed-identity`, `api-key (resource "main")`);
+ * `detail` is what went wrong, already free of secrets.
  */
 export const upstreamAuthFailed = (credential: string, detail: string) =>
   new ProxyError(
     502,
-    `The proxy's Azure credential was refused: Azure did not accept ${credential} (${detail}). Your own key is not at fault; the proxy's operator must fix its credential.`,
+    `The proxy's Azure credential was refused or could not be had; your own key is not at fault. Its ${credential} credential: ${detail}`,
     { code: "upstream_auth_failed" },
+  );
+
+/** /readyz before every Entra ID token is had; `detail` is the last failure, if any. */
+export const upstreamAuthNotReady = (detail: string | null) =>
+  new ProxyError(
+    503,
+    `The proxy has no Microsoft Entra ID token for Azure yet${detail === null ? "" : `: ${detail}`}`,
+    { code: "upstream_auth_not_ready" },
   );
 
 export const clientKeyRefused = (detail: string) =>

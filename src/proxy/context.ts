@@ -5,18 +5,24 @@ import type { ClientAuth } from "../azure/credentials.ts";
 import type { DeploymentDirectory } from "../azure/deployments.ts";
 import type { Config } from "../config/config.ts";
 import type { ResourceConfig } from "../config/topology.ts";
+import type { EntraTokens } from "../identity/entra-tokens.ts";
 import type { RouteTable } from "../routing/route-table.ts";
+import type { UpstreamCall } from "./upstream-call.ts";
 
 /** Everything the request path shares, built once at start-up. */
 export interface ProxyContext {
   readonly config: Config;
   readonly logger: Logger;
   readonly agent: Agent;
+  /** One upstream attempt over that agent. */
+  readonly call: UpstreamCall;
   readonly authenticate: (headers: IncomingHttpHeaders) => ClientAuth;
   /** Where requests go; replaced whole when the configuration file is reloaded. */
   routes: RouteTable;
   /** The deployment listing of a resource (one directory per endpoint). */
   readonly directoryFor: (resource: ResourceConfig) => DeploymentDirectory;
+  /** Microsoft Entra ID tokens of the keyless resources (none when every resource uses keys). */
+  readonly tokens: EntraTokens;
   /** False once shutdown has begun. */
   ready: boolean;
 }

@@ -1,12 +1,11 @@
 import type { ServerResponse } from "node:http";
-import type { Agent } from "undici";
 import type { RequestRecord } from "../observe/request-record.ts";
 import { allTargetsCooling, type ProxyError } from "../openai/errors.ts";
 import type { Pool } from "../routing/pool.ts";
 import type { Target } from "../routing/target.ts";
 import { type RelayOptions, relayAnswer, relayAzureError } from "./relay.ts";
 import { type FailedAttempt, failoverReason, learnFromFailure, tryAgain } from "./try-again.ts";
-import { callUpstream, type Outcome, type UpstreamRequest } from "./upstream-call.ts";
+import type { Outcome, UpstreamCall, UpstreamRequest } from "./upstream-call.ts";
 
 /** An error answer from Azure. */
 export type AzureErrorOutcome = Extract<Outcome, { kind: "azure-error" }>;
@@ -22,8 +21,23 @@ export interface FailoverLimits {
 
 export interface ForwardPlan {
   readonly pool: Pool;
-  /** The request for a target; undefined when the body cannot be sent again (a big upload). */
-  request(target: Target, attempt: number): UpstreamRequest | undefined;
+  /**
+   * The request for a target; undefined when the body cannot be sent again (a big upload). A
+   * promise only while a credential is being fetched (a first Entra token).
+   */
+  request(
+    target: Target,
+    attempt: number,
+  ): UpstreamRequest | undefined | Promise<UpstreamRequest | undefined>;
+  /**
+   * After Azure answered 401 to `refused`: the same request with a fresh credential, or undefined
+   * when there is none to get (key auth) or the body cannot be sent again.
+   */
+  reauthorize?(
+    target: Target,
+    refused: UpstreamRequest,
+    attempt: number,
+  ): Promise<UpstreamRequest | undefined>;
   readonly relay: RelayOptions;
   /** Adds a response header naming the target that served. */
   readonly targetHeader: boolean;
@@ -41,7 +55,7 @@ export interface ForwardPlan {
  * is cooling down, answers 429 with the soonest Retry-After without calling Azure.
  */
 export async function forwardWithFailover(
-  agent: Agent,
+  call: UpstreamCall,
   plan: ForwardPlan,
   res: ServerResponse,
   log: RequestRecord,
@@ -73,19 +87,30 @@ export async function forwardWithFailover(
     for (let attempt = 0; attempt < limits.maxAttempts && stopped === undefined; attempt++) {
       const target = plan.pool.pick(tried, Date.now());
       if (target === undefined) break;
-      const request = plan.request(target, attempt);
+      const pending = plan.request(target, attempt);
+      const request = pending instanceof Promise ? await pending : pending;
       if (request === undefined) break;
       tried.add(target);
       target.health.inFlight += 1;
       const started = performance.now();
       let outcome: Outcome;
+      const options = {
+        ...stop,
+        headersTimeoutMs: limits.headersTimeoutMs,
+        bodyTimeoutMs: limits.bodyTimeoutMs,
+      };
       try {
-        outcome = await callUpstream(agent, request, {
-          ...stop,
-          headersTimeoutMs: limits.headersTimeoutMs,
-          bodyTimeoutMs: limits.bodyTimeoutMs,
-        });
+        outcome = await call(request, options);
         records.push(attemptRecord(target, outcome, started));
+        // A refused Entra token (revoked, rotated) gets one fresh token and one more try, on the
+        // same target: nothing has reached the client yet.
+        if (outcome.kind === "azure-error" && outcome.status === 401 && plan.reauthorize) {
+          const again = await plan.reauthorize(target, request, attempt);
+          if (again !== undefined) {
+            outcome = await call(again, options);
+            records.push(attemptRecord(target, outcome, started));
+          }
+        }
         if (outcome.kind === "answer" || outcome.kind === "azure-error") {
           const id = outcome.headers["apim-request-id"] ?? outcome.headers["x-request-id"];
           if (typeof id === "string") log.azureRequestId = id;

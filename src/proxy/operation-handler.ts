@@ -1,6 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type ClientAuth, heldCredential, upstreamCredential } from "../azure/credentials.ts";
-import { buildAzureUrl, buildUpstreamHeaders } from "../azure/request.ts";
+import {
+  bearerToken,
+  type ClientAuth,
+  heldCredential,
+  resourceCredential,
+  upstreamCredential,
+} from "../azure/credentials.ts";
+import { buildAzureUrl, buildUpstreamHeaders, type UpstreamCredential } from "../azure/request.ts";
 import type { RequestRecord } from "../observe/request-record.ts";
 import { modelNotFound, type ProxyError, upstreamAuthFailed } from "../openai/errors.ts";
 import type { Operation } from "../openai/operations.ts";
@@ -42,7 +48,11 @@ export function operationHandler(operation: Operation, ctx: ProxyContext): Route
     stream: operation.stream,
     keepAzureStreamArtefacts: config.keepAzureStreamArtefacts,
   };
-  const resolution = { modelMapper: config.modelMapper, directoryFor: ctx.directoryFor };
+  const resolution = {
+    modelMapper: config.modelMapper,
+    directoryFor: ctx.directoryFor,
+    tokens: ctx.tokens,
+  };
   return async (request, response, params, record) => {
     record.operation = operation.id;
     const auth = ctx.authenticate(request.headers);
@@ -75,14 +85,24 @@ export function operationHandler(operation: Operation, ctx: ProxyContext): Route
             (resource.apiStyle === "v1" || operation.scope === "resource");
           const sent = body.bodyFor(inBody ? deployment : undefined, attempt);
           if (sent === undefined) return undefined;
-          const credential = upstreamCredential(resource, auth);
-          const headers = buildUpstreamHeaders(request.headers, credential, sent.length);
-          if (sent.contentType !== undefined) headers["content-type"] = sent.contentType;
-          const url = buildAzureUrl(resource, operation, deployment, params, query);
-          return { url, method: request.method ?? "GET", headers, body: sent.body };
+          const build = (credential: UpstreamCredential) => {
+            const headers = buildUpstreamHeaders(request.headers, credential, sent.length);
+            if (sent.contentType !== undefined) headers["content-type"] = sent.contentType;
+            const url = buildAzureUrl(resource, operation, deployment, params, query);
+            return { url, method: request.method ?? "GET", headers, body: sent.body };
+          };
+          const credential = resourceCredential(resource, auth, ctx.tokens);
+          return credential instanceof Promise ? credential.then(build) : build(credential);
+        },
+        async reauthorize(target, refused, attempt) {
+          const entra = target.resource.entra;
+          const token = bearerToken(refused.headers.authorization);
+          if (entra === undefined || token === undefined) return undefined;
+          await ctx.tokens.for(entra).refresh(token);
+          return await plan.request(target, attempt + 1);
         },
       };
-      await forwardWithFailover(ctx.agent, plan, response, record, {
+      await forwardWithFailover(ctx.call, plan, response, record, {
         ...limitsOf(ctx),
         headersTimeoutMs: body.streaming
           ? config.timeouts.streamFirstByteMs
@@ -122,7 +142,7 @@ export function openaiPassthroughHandler(ctx: ProxyContext, routes: RouteTable):
         };
       },
     };
-    await forwardWithFailover(ctx.agent, plan, response, record, {
+    await forwardWithFailover(ctx.call, plan, response, record, {
       ...limitsOf(ctx),
       maxAttempts: 1,
     });
@@ -141,7 +161,7 @@ function ownCredentialRefused(
   const detail = `${refusal.status}: ${translateAzureError(refusal.status, refusal.body).error.message}`;
   ctx.logger.warn(
     { resource: target.resource.name, status: refusal.status },
-    `Azure refused ${credential}: check the key (or its resource) in the configuration`,
+    `Azure refused the proxy's ${credential} credential: check it in the configuration`,
   );
   return upstreamAuthFailed(credential, detail.slice(0, 300));
 }

@@ -10,6 +10,9 @@ export function sendJson(
 ): void {
   const text = JSON.stringify(body);
   res.statusCode = status;
+  // Answered before the client finished sending (a refused key, a body over the limit): the
+  // rest is not read, so the connection cannot carry another request.
+  if (!res.req.complete) res.setHeader("connection", "close");
   if (headers !== undefined)
     for (const name in headers) res.setHeader(name, headers[name] as string);
   res.setHeader("content-type", "application/json; charset=utf-8");

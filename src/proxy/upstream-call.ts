@@ -46,6 +46,12 @@ export interface CallOptions {
   readonly bodyTimeoutMs: number;
 }
 
+/**
+ * One attempt, as the failover loop sees it: retries, deadlines and failover compose around this
+ * one function (tests inject their own).
+ */
+export type UpstreamCall = (request: UpstreamRequest, options: CallOptions) => Promise<Outcome>;
+
 const MAX_ERROR_BODY = 1024 * 1024;
 
 /**

@@ -1,6 +1,7 @@
-import { type ClientAuth, upstreamCredential } from "../azure/credentials.ts";
+import { type ClientAuth, resourceCredential } from "../azure/credentials.ts";
 import type { DeploymentDirectory } from "../azure/deployments.ts";
 import type { ResourceConfig } from "../config/topology.ts";
+import type { EntraTokens } from "../identity/entra-tokens.ts";
 import { invalidModelName, missingModel } from "../openai/errors.ts";
 import type { Pool } from "./pool.ts";
 import { isSafeModelName, resolveDeployment } from "./resolve-deployment.ts";
@@ -15,6 +16,8 @@ export interface ModelResolution {
   readonly modelMapper: ReadonlyMap<string, string>;
   /** The deployment listing of a resource (one directory per endpoint). */
   readonly directoryFor: (resource: ResourceConfig) => DeploymentDirectory;
+  /** Tokens for keyless resources' listings. */
+  readonly tokens: EntraTokens;
 }
 
 /**
@@ -45,8 +48,7 @@ async function fallbackDeployment(
 ): Promise<string> {
   const mapper = resolution.modelMapper;
   if (mapper.has(model.toLowerCase())) return resolveDeployment(model, mapper);
-  const listing = await resolution
-    .directoryFor(resource)
-    .get(upstreamCredential(resource, auth), LISTING_WAIT_MS);
+  const credential = await resourceCredential(resource, auth, resolution.tokens);
+  const listing = await resolution.directoryFor(resource).get(credential, LISTING_WAIT_MS);
   return resolveDeployment(model, mapper, listing?.index);
 }

@@ -10,6 +10,7 @@ import {
   ProxyError,
   serviceStopping,
   unknownRoute,
+  upstreamAuthNotReady,
 } from "../openai/errors.ts";
 import { FORWARD_ANY, OPERATIONS } from "../openai/operations.ts";
 import type { ProxyContext } from "../proxy/context.ts";
@@ -20,6 +21,7 @@ import {
 } from "../proxy/operation-handler.ts";
 import { sendError, sendJson } from "../proxy/respond.ts";
 import { RouteTable } from "../routing/route-table.ts";
+import { guardBody } from "./body-guard.ts";
 import { createCors } from "./cors.ts";
 import { modelRoutes } from "./models-route.ts";
 
@@ -68,6 +70,7 @@ export function createRequestListener(
   return (request, response) => {
     const record: RequestRecord = {};
     logWhenDone(ctx.logger, request, response, record);
+    guardBody(request, response, ctx.config.timeouts.bodyIdleMs);
     cors.apply(request.headers, response);
     const url = request.url ?? "/";
     const fail = (error: unknown) => answerError(ctx, request, response, record, error);
@@ -106,6 +109,8 @@ export function createRequestListener(
       "/healthz": (_request, response) => sendJson(response, 200, health(ctx)),
       "/readyz": (_request, response) => {
         if (!ctx.ready) throw serviceStopping();
+        // Keyless resources are unusable until their first token: not ready to take traffic.
+        if (!ctx.tokens.ready) throw upstreamAuthNotReady(ctx.tokens.lastError());
         sendJson(response, 200, { status: "ready" });
       },
     };
@@ -125,6 +130,7 @@ function health(ctx: ProxyContext): Record<string, unknown> {
     status: "ok",
     mode: ctx.config.mode,
     upstream: ctx.config.azure.emulator ? "emulator" : ctx.config.mode,
+    ...ctx.tokens.status(),
     ...(ctx.config.mode === "azure" && fallback
       ? { apiStyle: fallback.apiStyle, apiVersion: fallback.apiVersion || undefined }
       : {}),

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { heldCredential, upstreamCredential } from "../azure/credentials.ts";
+import { heldCredential, resourceCredential } from "../azure/credentials.ts";
 import type { DeploymentListing, ListingProblem } from "../azure/deployments.ts";
 import { getAzureJson } from "../azure/get-json.ts";
 import { buildAzureUrl } from "../azure/request.ts";
@@ -54,7 +54,7 @@ export function modelRoutes(ctx: ProxyContext): Record<string, RouteHandler> {
     const resource = ctx.routes.topology.fallback;
     if (resource === undefined) return { listing: null };
     const auth = ctx.authenticate(headers);
-    const credential = upstreamCredential(resource, auth);
+    const credential = await resourceCredential(resource, auth, ctx.tokens);
     const { listing, problem } = await ctx.directoryFor(resource).getWithProblem(credential);
     if (problem === undefined) return { listing };
     return {
@@ -104,7 +104,11 @@ export function modelRoutes(ctx: ProxyContext): Record<string, RouteHandler> {
     const name = params.model ?? "";
     const resource = ctx.routes.topology.fallback;
     if (resource === undefined) throw modelNotFound(name);
-    const credential = upstreamCredential(resource, ctx.authenticate(request.headers));
+    const credential = await resourceCredential(
+      resource,
+      ctx.authenticate(request.headers),
+      ctx.tokens,
+    );
     // A deployment (or a name resolving to one) is asked about by the model it serves.
     const known = await ctx.directoryFor(resource).get(credential);
     const deployment = resolveDeployment(name, ctx.config.modelMapper, known?.index ?? undefined);

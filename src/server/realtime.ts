@@ -6,8 +6,8 @@ import {
 } from "node:http";
 import type { Duplex } from "node:stream";
 import type { RawData, WebSocket } from "ws";
-import { heldCredential, upstreamCredential } from "../azure/credentials.ts";
-import { buildAzureUrl } from "../azure/request.ts";
+import { bearerToken, heldCredential, resourceCredential } from "../azure/credentials.ts";
+import { buildAzureUrl, type UpstreamCredential } from "../azure/request.ts";
 import {
   allTargetsCooling,
   internalError,
@@ -73,14 +73,17 @@ export function attachRealtime(
     const auth = ctx.authenticate(withProtocolKey(request.headers, offered));
     const url = new URL(request.url ?? "/", "http://proxy");
     const model = url.searchParams.get("model") ?? url.searchParams.get("deployment") ?? undefined;
-    const resolution = { modelMapper: ctx.config.modelMapper, directoryFor: ctx.directoryFor };
+    const resolution = {
+      modelMapper: ctx.config.modelMapper,
+      directoryFor: ctx.directoryFor,
+      tokens: ctx.tokens,
+    };
     const pool = await poolFor(resolution, ctx.routes, auth, model);
     if (pool === undefined) throw modelNotFound(model ?? "");
     // A session is one long connection: it goes to one target, picked like any request's.
     const target = pool.pick(new Set(), Date.now());
     if (target === undefined) throw allTargetsCooling(pool.soonestAvailable() - Date.now());
     const deployment = target.deployment;
-    const credential = upstreamCredential(target.resource, auth);
     const upstreamUrl = buildAzureUrl(
       target.resource,
       operation,
@@ -89,53 +92,81 @@ export function attachRealtime(
       url.search.slice(1),
     ).replace(/^http/, "ws");
     const protocols = offered.filter((p) => !p.startsWith(KEY_PROTOCOL));
-    const headers: Record<string, string> = { [credential.header]: credential.value };
-    for (const name of ["openai-beta", "user-agent"]) {
-      const value = request.headers[name];
-      if (typeof value === "string") headers[name] = value;
-    }
-
     const { WebSocket, WebSocketServer } = await loadWs();
-    const azure: WebSocket = new WebSocket(upstreamUrl, protocols, {
-      headers,
-      perMessageDeflate: false,
-      maxPayload: ctx.config.realtimeMaxMessage,
-      handshakeTimeout: ctx.config.timeouts.connectMs + ctx.config.timeouts.responseMs,
-    });
-    // Azure speaks first (session.created), possibly before the client's handshake is done:
-    // hold what it says until the bridge is up.
-    const early = holdEarlyEvents(azure);
-    const clientGone = () => azure.terminate();
-    socket.once("close", clientGone);
-    await new Promise<void>((resolve, reject) => {
-      azure.once("open", () => resolve());
-      azure.once("unexpected-response", (_req, response) => {
-        const chunks: Buffer[] = [];
-        response.on("data", (c: Buffer) => chunks.push(c));
-        response.on("end", () => {
-          const status = response.statusCode ?? 502;
-          const body = translateAzureError(status, Buffer.concat(chunks));
-          azure.terminate();
-          const held = heldCredential(target.resource, auth);
-          if ((status === 401 || status === 403) && held !== undefined) {
-            ctx.logger.warn(
-              { resource: target.resource.name, status },
-              `Azure refused ${held}: check the key (or its resource) in the configuration`,
-            );
-            reject(upstreamAuthFailed(held, `${status}: ${body.error.message}`.slice(0, 300)));
-            return;
-          }
-          reject(
-            Object.assign(new ProxyError(status, body.error.message, body.error), {
-              azureBody: body,
-            }),
-          );
-        });
-        response.on("error", () => reject(upstreamFailure(new Error("realtime handshake"))));
+
+    /** One handshake with Azure, resolved once it is open. */
+    const connect = async (credential: UpstreamCredential) => {
+      const headers: Record<string, string> = { [credential.header]: credential.value };
+      for (const name of ["openai-beta", "user-agent"]) {
+        const value = request.headers[name];
+        if (typeof value === "string") headers[name] = value;
+      }
+      const azure: WebSocket = new WebSocket(upstreamUrl, protocols, {
+        headers,
+        perMessageDeflate: false,
+        maxPayload: ctx.config.realtimeMaxMessage,
+        handshakeTimeout: ctx.config.timeouts.connectMs + ctx.config.timeouts.responseMs,
       });
-      azure.once("error", (error) => reject(upstreamFailure(error)));
-    });
-    socket.off("close", clientGone);
+      // Azure speaks first (session.created), possibly before the client's handshake is done:
+      // hold what it says until the bridge is up.
+      const early = holdEarlyEvents(azure);
+      const clientGone = () => azure.terminate();
+      socket.once("close", clientGone);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          azure.once("open", () => resolve());
+          azure.once("unexpected-response", (_req, response) => {
+            const chunks: Buffer[] = [];
+            response.on("data", (c: Buffer) => chunks.push(c));
+            response.on("end", () => {
+              const status = response.statusCode ?? 502;
+              const body = translateAzureError(status, Buffer.concat(chunks));
+              reject(
+                Object.assign(new ProxyError(status, body.error.message, body.error), {
+                  azureBody: body,
+                }),
+              );
+              azure.terminate();
+            });
+            response.on("error", () => reject(upstreamFailure(new Error("realtime handshake"))));
+          });
+          azure.once("error", (error) => reject(upstreamFailure(error)));
+        });
+      } finally {
+        socket.off("close", clientGone);
+      }
+      return { azure, early };
+    };
+
+    /** The handshake; a refused Entra token gets one fresh token and one more, as requests do. */
+    const connectOrRefresh = async () => {
+      const credential = await resourceCredential(target.resource, auth, ctx.tokens);
+      try {
+        return await connect(credential);
+      } catch (error) {
+        const entra = target.resource.entra;
+        const token = bearerToken(credential.value);
+        const refused = error instanceof ProxyError && error.status === 401;
+        if (!refused || entra === undefined || token === undefined || socket.destroyed) throw error;
+        await ctx.tokens.for(entra).refresh(token);
+        return await connect(await resourceCredential(target.resource, auth, ctx.tokens));
+      }
+    };
+    let connected: Awaited<ReturnType<typeof connect>>;
+    try {
+      connected = await connectOrRefresh();
+    } catch (error) {
+      // Azure refused the proxy's own credential: warn the operator, and do not blame the client.
+      const held = heldCredential(target.resource, auth);
+      const status = error instanceof ProxyError ? error.status : 0;
+      if ((status !== 401 && status !== 403) || held === undefined) throw error;
+      ctx.logger.warn(
+        { resource: target.resource.name, status },
+        `Azure refused the proxy's ${held} credential: check it in the configuration`,
+      );
+      throw upstreamAuthFailed(held, `${status}: ${(error as Error).message}`.slice(0, 300));
+    }
+    const { azure, early } = connected;
     if (socket.destroyed) {
       azure.terminate();
       return;

@@ -1,10 +1,12 @@
 import { type FSWatcher, watch } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { basename, dirname, resolve } from "node:path";
 import pino, { type Logger } from "pino";
-import { clientAuthenticator } from "../azure/credentials.ts";
+import { clientAuthenticator, resourceCredential } from "../azure/credentials.ts";
 import { DeploymentDirectory } from "../azure/deployments.ts";
+import { checkResource } from "../azure/resource-check.ts";
 import type { Config } from "../config/config.ts";
 import {
   checkTopology,
@@ -13,19 +15,27 @@ import {
   type TopologyError,
   topologyFromEnv,
 } from "../config/topology.ts";
+import { EntraTokens } from "../identity/entra-tokens.ts";
 import { OPERATIONS } from "../openai/operations.ts";
 import type { ProxyContext } from "../proxy/context.ts";
 import { createUpstreamAgent } from "../proxy/upstream.ts";
+import { callUpstream } from "../proxy/upstream-call.ts";
 import { HealthRegistry, RouteTable } from "../routing/route-table.ts";
+import { ServedCertificate } from "../tls/certificates.ts";
 import { createRequestListener } from "./app.ts";
 import { answerClientError } from "./client-error.ts";
 import { attachRealtime } from "./realtime.ts";
 import { Shutdown } from "./shutdown.ts";
 
 export interface RunningProxy {
-  /** e.g. http://127.0.0.1:11437 */
+  /** e.g. http://127.0.0.1:11437, or https://… when TLS files are configured */
   readonly url: string;
+  /** An https.Server (which is also an http.Server) when TLS files are configured. */
   readonly server: Server;
+  /** Microsoft Entra ID tokens of the keyless resources. */
+  readonly tokens: EntraTokens;
+  /** The certificate served, when TLS files are configured. */
+  readonly certificate: ServedCertificate | undefined;
   /**
    * Stops accepting connections, lets in-flight requests and streams finish for up to
    * `timeoutMs`, then closes what is left.
@@ -97,7 +107,7 @@ export async function loadTopology(
   const topology =
     config.configFile === undefined
       ? topologyFromEnv(config.azure)
-      : await loadTopologyFile(config.configFile, config.azure, env);
+      : await loadTopologyFile(config.configFile, config.azure, env, config);
   checkTopology(topology, config);
   return topology;
 }
@@ -115,11 +125,14 @@ export async function startProxy(
   }
   const agent = createUpstreamAgent(config);
   const registry = new HealthRegistry();
+  const tokens = new EntraTokens(topology.resources.values());
+  tokens.start();
   const directories = new Map<string, DeploymentDirectory>();
   const ctx: ProxyContext = {
     config,
     logger: log,
     agent,
+    call: (request, options) => callUpstream(agent, request, options),
     authenticate: clientAuthenticator(config),
     routes: new RouteTable(topology, registry),
     directoryFor(resource) {
@@ -130,16 +143,45 @@ export async function startProxy(
       }
       return directory;
     },
+    tokens,
     ready: true,
   };
   const shutdown = new Shutdown(ctx);
-  const server = createServer(
-    {
-      // Load balancers keep connections longer than Node's 5 s; closing first races their reuse.
-      keepAliveTimeout: 72_000,
-    },
-    shutdown.track(createRequestListener(ctx)),
-  );
+  const serverOptions = {
+    // Load balancers keep connections longer than Node's 5 s; closing first races their reuse.
+    keepAliveTimeout: 72_000,
+    // Headers and body must have arrived by then (408); the body-idle guard acts sooner.
+    requestTimeout: config.timeouts.requestBodyMs,
+    // How often that is checked (Node's default, 30 s, would let a short limit run long).
+    connectionsCheckingInterval: Math.min(30_000, Math.max(250, config.timeouts.requestBodyMs / 4)),
+  };
+  const listener = shutdown.track(createRequestListener(ctx));
+  const tlsFiles = config.tls ?? topology.tls;
+  const certificate =
+    tlsFiles === undefined
+      ? undefined
+      : await ServedCertificate.load(tlsFiles, {
+          onReload: (pair) =>
+            log.info(
+              { subject: pair.subject, validTo: pair.validTo, fingerprint256: pair.fingerprint256 },
+              "TLS certificate reloaded; new connections get it",
+            ),
+          onError: (error) =>
+            log.error(
+              { problem: error.message },
+              "TLS certificate not reloaded; the old one stays",
+            ),
+        });
+  let server: Server;
+  if (certificate === undefined) server = createServer(serverOptions, listener);
+  else {
+    const secure = createHttpsServer(
+      { ...serverOptions, ...certificate.serverOptions() },
+      listener,
+    );
+    certificate.serve(secure);
+    server = secure;
+  }
   server.on("clientError", answerClientError);
   const realtimeOperation = OPERATIONS.find((o) => o.websocket);
   const realtime =
@@ -151,19 +193,36 @@ export async function startProxy(
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const shownHost = host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host;
 
-  // With a server-held key, learn the fallback resource's deployments now.
+  // With a server-held key or Entra ID, learn the fallback resource's deployments now.
   const prefetch = (routes: RouteTable) => {
     const fallback = routes.topology.fallback;
-    if (config.mode === "azure" && fallback?.apiKey !== undefined) {
+    if (config.mode !== "azure" || fallback === undefined) return;
+    if (fallback.apiKey !== undefined) {
       ctx.directoryFor(fallback).prefetch({ header: "api-key", value: fallback.apiKey });
+    } else if (fallback.entra !== undefined) {
+      const cache = tokens.for(fallback.entra);
+      cache
+        .token()
+        .then((token) =>
+          ctx.directoryFor(fallback).prefetch({
+            header: "authorization",
+            value: `Bearer ${token}`,
+            cacheKey: cache.cacheKey,
+          }),
+        )
+        .catch(() => {});
     }
   };
   prefetch(ctx.routes);
+  if (config.mode === "azure" && !config.azure.emulator) {
+    void checkResources(ctx, log).catch(() => {});
+  }
 
   /** Swaps in a new route table; requests in flight keep the one they started with. */
   const reload = async (why: string): Promise<boolean> => {
     try {
       const next = new RouteTable(await loadTopology(config, env), registry);
+      tokens.track(next.topology.resources.values());
       ctx.routes = next;
       prefetch(next);
       log.info(
@@ -195,12 +254,16 @@ export async function startProxy(
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${shownHost}:${address.port}`,
+    url: `${certificate === undefined ? "http" : "https"}://${shownHost}:${address.port}`,
     server,
+    tokens,
+    certificate,
     reload: () => reload("requested"),
     close(timeoutMs = config.timeouts.shutdownMs) {
       closing ??= (async () => {
         stopWatching();
+        certificate?.close();
+        tokens.close();
         try {
           await shutdown.drain(
             server,
@@ -226,4 +289,20 @@ function listen(server: Server, host: string, port: number): Promise<void> {
       resolve();
     });
   });
+}
+
+/** One warning per resource that Azure refuses or that cannot be reached (see checkResource). */
+async function checkResources(ctx: ProxyContext, log: Logger): Promise<void> {
+  const server = { azureKey: undefined, proxyKey: true, authorization: undefined };
+  for (const resource of ctx.routes.topology.resources.values()) {
+    if (resource.apiKey === undefined && resource.entra === undefined) continue;
+    let warning: string | undefined;
+    try {
+      const credential = await resourceCredential(resource, server, ctx.tokens);
+      warning = await checkResource(ctx.agent, resource, credential, ctx.config.timeouts.connectMs);
+    } catch (error) {
+      warning = `resource "${resource.name}": no Microsoft Entra ID token (${(error as Error).message})`;
+    }
+    if (warning !== undefined) log.warn({ resource: resource.name }, warning);
+  }
 }

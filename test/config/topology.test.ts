@@ -154,3 +154,41 @@ models:
     );
   });
 });
+
+describe("parseTopology: every problem at once", () => {
+  it("reports a bad resource once, not again as an unknown resource of its targets", async () => {
+    const found = await problemsOf(
+      "resources:\n  eastus: { endpoint: ftp://x }\nmodels:\n  gpt-4o:\n    targets: [{ resource: eastus, deployment: d }]\n",
+    );
+    assert.deepEqual(found, [
+      'resources.eastus.endpoint: must be an http:// or https:// URL, got "ftp:"',
+    ]);
+  });
+
+  it("reports missing apiKeys for client keys together with the file's other problems", async () => {
+    let found: string[] = [];
+    try {
+      await parseTopology(
+        "resources:\n  a: { endpoint: https://a.openai.azure.com }\n  b: { endpoint: https://b.openai.azure.com, apiKey: k, apiVersion: soon }\n",
+        "proxy.yaml",
+        noEnvResource,
+        {},
+        { clientKeys: ["team"] },
+      );
+      assert.fail("expected a TopologyError");
+    } catch (error) {
+      assert.ok(error instanceof TopologyError);
+      found = [...error.problems];
+    }
+    assert.equal(found.length, 2, found.join("; "));
+    assert.ok(found.some((p) => /^resources\.a\.apiKey: required/.test(p)));
+    assert.ok(found.some((p) => /^resources\.b\.apiVersion: "soon"/.test(p)));
+  });
+
+  it("refuses a deployment's URL as a resource's endpoint, naming the one to use", async () => {
+    const [problem] = await problemsOf(
+      "resources:\n  a: { endpoint: 'https://a.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21' }\n",
+    );
+    assert.match(problem ?? "", /^resources\.a\.endpoint: .*set https:\/\/a\.openai\.azure\.com /);
+  });
+});

@@ -6,6 +6,14 @@ export const ENTRA_TOKEN_PREFIX = "entra:";
 
 export type KeyCheck = (key: string) => boolean;
 
+/** What the emulated resource accepts: its keys, and Entra tokens its identity endpoint issued. */
+export interface CredentialCheck {
+  readonly isKey: KeyCheck;
+  readonly isEntraToken: (token: string) => boolean;
+  /** Keys disabled (Azure's disableLocalAuth): only Entra tokens are accepted. */
+  readonly keyless: boolean;
+}
+
 /** Builds the key test once per emulator: a fixed set, or any non-empty key when none is given. */
 export function keyCheck(apiKeys: readonly string[]): KeyCheck {
   if (apiKeys.length === 0) return (key) => key.length > 0;
@@ -26,18 +34,36 @@ function bearerToken(headers: IncomingHttpHeaders): string | undefined {
 export function isAuthorized(
   style: ApiStyle,
   headers: IncomingHttpHeaders,
-  isKey: KeyCheck,
+  check: CredentialCheck,
 ): boolean {
+  const { isKey, keyless } = check;
   // A key in `api-key` decides alone, as Azure does not fall back to another credential.
   const apiKey = headers["api-key"];
-  if (apiKey !== undefined) return typeof apiKey === "string" && isKey(apiKey);
+  if (apiKey !== undefined) return !keyless && typeof apiKey === "string" && isKey(apiKey);
 
   const token = bearerToken(headers);
   if (token === undefined) return false;
+  if (check.isEntraToken(token)) return true;
+  if (keyless) return false;
   if (token.startsWith(ENTRA_TOKEN_PREFIX) && isKey(token.slice(ENTRA_TOKEN_PREFIX.length))) {
     return true;
   }
   return style === "v1" && isKey(token);
+}
+
+/** With keys disabled, Azure tells a caller that sent one (403), rather than just refusing it. */
+export function sentDisabledKey(
+  headers: IncomingHttpHeaders,
+  check: CredentialCheck,
+  query: Record<string, string> = {},
+  subprotocols: readonly string[] = [],
+): boolean {
+  return (
+    check.keyless &&
+    (headers["api-key"] !== undefined ||
+      query["api-key"] !== undefined ||
+      subprotocols.some((p) => p.startsWith(KEY_SUBPROTOCOL_PREFIX)))
+  );
 }
 
 /** The subprotocol prefix browsers use to send a key, as they cannot set headers on a WebSocket. */
@@ -53,12 +79,14 @@ export function isRealtimeAuthorized(
   headers: IncomingHttpHeaders,
   query: Record<string, string>,
   subprotocols: readonly string[],
-  isKey: KeyCheck,
+  check: CredentialCheck,
 ): boolean {
-  if (headers["api-key"] !== undefined) return isAuthorized(style, headers, isKey);
+  if (headers["api-key"] !== undefined) return isAuthorized(style, headers, check);
   const offered = subprotocols.find((p) => p.startsWith(KEY_SUBPROTOCOL_PREFIX));
-  if (offered !== undefined) return isKey(offered.slice(KEY_SUBPROTOCOL_PREFIX.length));
+  if (offered !== undefined) {
+    return !check.keyless && check.isKey(offered.slice(KEY_SUBPROTOCOL_PREFIX.length));
+  }
   const inQuery = query["api-key"];
-  if (inQuery !== undefined) return isKey(inQuery);
-  return isAuthorized(style, headers, isKey);
+  if (inQuery !== undefined) return !check.keyless && check.isKey(inQuery);
+  return isAuthorized(style, headers, check);
 }

@@ -5,7 +5,7 @@
  */
 import type { IncomingHttpHeaders } from "node:http";
 import { checkApiVersion } from "./api-version.ts";
-import { isAuthorized, type KeyCheck } from "./auth.ts";
+import { type CredentialCheck, isAuthorized, sentDisabledKey } from "./auth.ts";
 import type { ReceivedBody } from "./body.ts";
 import {
   deploymentObject,
@@ -25,7 +25,7 @@ import type { EmulatorDeployment, RecordedMultipart } from "./types.ts";
 /** The emulated resource, precomputed once per emulator. */
 export interface Resource {
   deployments: ReadonlyMap<string, EmulatorDeployment>;
-  isKey: KeyCheck;
+  credentials: CredentialCheck;
   listDeployments: boolean;
   /** Models made by fine-tuning jobs of this resource, listed after the base models. */
   fineTunedModels: () => readonly FineTunedModel[];
@@ -161,8 +161,12 @@ function dispatchInference(
 export function dispatch(request: ReceivedRequest, resource: Resource): Dispatch {
   const route = matchRoute(request.method, request.path);
   if (route === undefined) return fail(azureErrors.resourceNotFound());
-  if (!isAuthorized(route.style, request.headers, resource.isKey)) {
-    return fail(azureErrors.accessDenied());
+  if (!isAuthorized(route.style, request.headers, resource.credentials)) {
+    return fail(
+      sentDisabledKey(request.headers, resource.credentials)
+        ? azureErrors.keyAuthDisabled()
+        : azureErrors.accessDenied(),
+    );
   }
   const versionError = checkApiVersion(route.style, request.query["api-version"]);
   if (versionError !== undefined) return fail(versionError);

@@ -38,6 +38,14 @@ export const azureErrors = {
       "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.",
     ),
 
+  /** A key sent to a resource with local (key) authentication disabled. */
+  keyAuthDisabled: () =>
+    codeAndMessage(
+      403,
+      "AuthenticationTypeDisabled",
+      "Key based authentication is disabled for this resource.",
+    ),
+
   deploymentNotFound: () =>
     codeAndMessage(
       404,

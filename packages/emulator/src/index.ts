@@ -1,4 +1,5 @@
 export { DEFAULT_DEPLOYMENTS } from "./catalog.ts";
+export { EmulatedIdentity, IDENTITY_PATH } from "./identity.ts";
 export { startEmulator } from "./server.ts";
 export type {
   Emulator,

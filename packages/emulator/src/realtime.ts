@@ -9,7 +9,7 @@ import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { checkApiVersion } from "./api-version.ts";
-import { isRealtimeAuthorized, type KeyCheck } from "./auth.ts";
+import { type CredentialCheck, isRealtimeAuthorized, sentDisabledKey } from "./auth.ts";
 import { operationsOf } from "./catalog.ts";
 import { type AzureError, azureErrors } from "./errors.ts";
 import { integerHeader } from "./faults.ts";
@@ -25,7 +25,7 @@ import type {
 
 export interface RealtimeOptions {
   deployments: ReadonlyMap<string, EmulatorDeployment>;
-  isKey: KeyCheck;
+  credentials: CredentialCheck;
   chunkDelayMs: number;
   /** Records the handshake with the emulator's other requests. */
   record: (request: RecordedRequest) => void;
@@ -105,9 +105,11 @@ export class RealtimeServer {
     if (req.headers.upgrade?.toLowerCase() !== "websocket") {
       return azureErrors.badRequest("This endpoint expects a WebSocket upgrade.");
     }
-    const { isKey, deployments } = this.#options;
-    if (!isRealtimeAuthorized(style, req.headers, query, subprotocols, isKey)) {
-      return azureErrors.accessDenied();
+    const { credentials, deployments } = this.#options;
+    if (!isRealtimeAuthorized(style, req.headers, query, subprotocols, credentials)) {
+      return sentDisabledKey(req.headers, credentials, query, subprotocols)
+        ? azureErrors.keyAuthDisabled()
+        : azureErrors.accessDenied();
     }
     const versionError = checkApiVersion(style, query["api-version"]);
     if (versionError !== undefined) return versionError;

@@ -9,6 +9,7 @@ import { deploymentName, dispatch, type Resource, type ResourceCall } from "./di
 import { azureErrors } from "./errors.ts";
 import { type ActiveFault, FaultQueue, faultFromHeaders, integerHeader } from "./faults.ts";
 import { answerInference } from "./handlers.ts";
+import { EmulatedIdentity, IDENTITY_PATH } from "./identity.ts";
 import { INFERENCE_OPERATIONS } from "./operations.ts";
 import { RealtimeServer } from "./realtime.ts";
 import { errorReply, type Reply, sendReply } from "./reply.ts";
@@ -31,7 +32,11 @@ const DEFAULTS = {
   chunkDelayMs: 5,
   listDeployments: true,
   jobDurationMs: 100,
-} satisfies Required<EmulatorOptions>;
+  keyless: false,
+} satisfies Settings;
+
+/** The options with defaults, less the identity (each emulator has its own unless given one). */
+type Settings = Required<Omit<EmulatorOptions, "identity">>;
 
 // Azure reports what is left of the deployment's quota; the emulator never runs out.
 const RATE_LIMIT_HEADERS = {
@@ -39,7 +44,7 @@ const RATE_LIMIT_HEADERS = {
   "x-ratelimit-remaining-tokens": "149000",
 };
 
-function validate(settings: Required<EmulatorOptions>): void {
+function validate(settings: Settings): void {
   const { port, chunkDelayMs, deployments, jobDurationMs } = settings;
   if (!(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
     throw new TypeError(`Emulator port must be an integer from 0 to 65535, got ${port}`);
@@ -105,17 +110,23 @@ function openExchange(
  * await emulator.close();
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const settings: Required<EmulatorOptions> = { ...DEFAULTS };
-  for (const [key, value] of Object.entries(options)) {
+  const { identity: sharedIdentity, ...rest } = options;
+  const settings: Settings = { ...DEFAULTS };
+  for (const [key, value] of Object.entries(rest)) {
     if (value !== undefined) Object.assign(settings, { [key]: value });
   }
   validate(settings);
 
   const newId = () => randomUUID().replaceAll("-", "");
   const state = emptyState();
+  const identity = sharedIdentity ?? new EmulatedIdentity();
   const resource: Resource = {
     deployments: new Map(settings.deployments.map((d) => [d.id, { ...d }])),
-    isKey: keyCheck(settings.apiKeys),
+    credentials: {
+      isKey: keyCheck(settings.apiKeys),
+      isEntraToken: (token) => identity.accepts(token),
+      keyless: settings.keyless,
+    },
     listDeployments: settings.listDeployments,
     fineTunedModels: () => state.fineTunedModels,
   };
@@ -131,7 +142,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const requests: RecordedRequest[] = [];
   const realtime = new RealtimeServer({
     deployments: resource.deployments,
-    isKey: resource.isKey,
+    credentials: resource.credentials,
     chunkDelayMs: settings.chunkDelayMs,
     record: (request) => requests.push(request),
   });
@@ -215,6 +226,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const target = req.url?.startsWith("/") ? req.url : "/";
     const url = new URL(`http://emulator.invalid${target}`);
     const method = req.method ?? "GET";
+    if (url.pathname === IDENTITY_PATH && method === "GET") {
+      identity.answer(req, res, url);
+      return;
+    }
     const query = Object.fromEntries(url.searchParams);
     const route = matchRoute(method, url.pathname);
     // Files and upload parts go to disk as they stream in; any the request does not keep
@@ -322,6 +337,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     port,
     requests,
     realtime: realtime.state,
+    identity: Object.assign(identity, {
+      endpoint: `http://${host}:${port}${IDENTITY_PATH}`,
+      env: () => ({
+        IDENTITY_ENDPOINT: `http://${host}:${port}${IDENTITY_PATH}`,
+        IDENTITY_HEADER: identity.secretHeader,
+      }),
+    }),
     injectFault: (fault) => faults.add(fault),
     clearFaults: () => faults.clear(),
     close: () => {

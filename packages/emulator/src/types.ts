@@ -1,3 +1,5 @@
+import type { EmulatedIdentity } from "./identity.ts";
+
 /** A deployment of the emulated resource: the name clients address and the model behind it. */
 export interface EmulatorDeployment {
   /** Deployment name, as it appears in `/openai/deployments/{id}/…` or a v1 body's `model`. */
@@ -28,6 +30,17 @@ export interface EmulatorOptions {
    * one object also moves it one status on. Default 100; 0 finishes them at once.
    */
   jobDurationMs?: number;
+  /**
+   * Keys disabled, as on a resource with `disableLocalAuth`: an `api-key` is refused with 403
+   * AuthenticationTypeDisabled and only Bearer tokens from {@link Emulator.identity} are accepted.
+   * Default false (keys, and those tokens, are both accepted).
+   */
+  keyless?: boolean;
+  /**
+   * The token issuer whose tokens are accepted: several emulators given the same one behave like
+   * resources of one Entra tenant. Default: one of its own.
+   */
+  identity?: EmulatedIdentity;
 }
 
 export type RequestStyle = "dated" | "v1" | "other";
@@ -133,6 +146,14 @@ export interface Emulator {
   requests: RecordedRequest[];
   /** Realtime WebSocket connections and the events that crossed them. */
   realtime: EmulatorRealtime;
+  /**
+   * The emulated managed identity endpoint (App Service shape): point `@azure/identity` at it
+   * with `env()`; `rotate()` revokes every token issued so far.
+   */
+  identity: EmulatedIdentity & {
+    readonly endpoint: string;
+    env(): { IDENTITY_ENDPOINT: string; IDENTITY_HEADER: string };
+  };
   /** Queues a fault for the next matching inference request(s). */
   injectFault(f: Fault): void;
   clearFaults(): void;

@@ -317,7 +317,11 @@ describe("emulator resources", () => {
       });
     }
 
-    it("pauses, resumes and cancels jobs, and refuses bad ones", async () => {
+    it("pauses, resumes and cancels jobs, and refuses bad ones", async (t) => {
+      // Its own emulator with jobs that take seconds: the suite's 60 ms jobs can finish before
+      // the pause when the machine is busy.
+      const emulator = await startEmulator({ chunkDelayMs: 1, jobDurationMs: 10_000 });
+      t.after(() => emulator.close());
       const training = await upload(emulator, "dated", "{}\n", "t.jsonl", "fine-tune");
       const create = async () =>
         ok(

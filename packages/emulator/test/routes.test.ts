@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { checkApiVersion } from "../src/api-version.ts";
-import { isAuthorized, keyCheck } from "../src/auth.ts";
+import {
+  type CredentialCheck,
+  isAuthorized,
+  type KeyCheck,
+  keyCheck,
+  sentDisabledKey,
+} from "../src/auth.ts";
 import { operationsOf } from "../src/catalog.ts";
 import { Lifecycle } from "../src/resources/lifecycle.ts";
 import { matchRoute, requestStyle } from "../src/routes.ts";
@@ -99,7 +105,12 @@ describe("emulator api-version rules", () => {
 });
 
 describe("emulator auth rules", () => {
-  const isKey = keyCheck(["k1", "k2"]);
+  const keysOnly = (isKey: KeyCheck): CredentialCheck => ({
+    isKey,
+    isEntraToken: () => false,
+    keyless: false,
+  });
+  const isKey = keysOnly(keyCheck(["k1", "k2"]));
 
   it("takes the key only from api-key on the dated style", () => {
     assert.equal(isAuthorized("dated", { "api-key": "k2" }, isKey), true);
@@ -121,7 +132,7 @@ describe("emulator auth rules", () => {
   });
 
   it("accepts any non-empty key when no keys are configured", () => {
-    const any = keyCheck([]);
+    const any = keysOnly(keyCheck([]));
     assert.equal(isAuthorized("dated", { "api-key": "whatever" }, any), true);
     assert.equal(isAuthorized("dated", { "api-key": "" }, any), false);
     assert.equal(isAuthorized("dated", {}, any), false);
@@ -169,5 +180,20 @@ describe("emulator lifecycles", () => {
     lifecycle.restart(["running", "succeeded"], 1000);
     lifecycle.tick(1100);
     assert.equal(lifecycle.status, "succeeded");
+  });
+
+  it("accepts only issued Entra tokens when keys are disabled", () => {
+    const keyless: CredentialCheck = {
+      isKey: keyCheck(["k1"]),
+      isEntraToken: (token) => token === "issued",
+      keyless: true,
+    };
+    assert.equal(isAuthorized("dated", { authorization: "Bearer issued" }, keyless), true);
+    assert.equal(isAuthorized("v1", { authorization: "Bearer issued" }, keyless), true);
+    assert.equal(isAuthorized("dated", { "api-key": "k1" }, keyless), false);
+    assert.equal(isAuthorized("v1", { authorization: "Bearer k1" }, keyless), false);
+    assert.equal(isAuthorized("dated", { authorization: "Bearer entra:k1" }, keyless), false);
+    assert.equal(sentDisabledKey({ "api-key": "k1" }, keyless), true);
+    assert.equal(sentDisabledKey({ authorization: "Bearer k1" }, keyless), false);
   });
 });
