@@ -72,6 +72,22 @@ export function clientAuthenticator(config: Config): (headers: IncomingHttpHeade
 }
 
 /**
+ * What the proxy itself holds to call a resource, described for an error and a log line;
+ * undefined when the client's own credential is passed through.
+ */
+export function heldCredential(
+  resource: ResourceConfig | undefined,
+  client: ClientAuth,
+): string | undefined {
+  if (client.authorization !== undefined || resource === undefined) return undefined;
+  if (resource.entra !== undefined) {
+    return `${resource.entra.credential} (resource "${resource.name}")`;
+  }
+  if (resource.apiKey === undefined) return undefined;
+  return `api-key (resource "${resource.name}")`;
+}
+
+/**
  * The credential for one resource: its server-held key wins; otherwise the client's own Azure
  * key goes as `api-key` (never as Bearer in the dated style). In openai mode, the client's
  * Authorization header.

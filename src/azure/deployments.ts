@@ -24,6 +24,21 @@ interface CacheEntry {
   listing: DeploymentListing | null;
   fetchedAt: number;
   refreshing: Promise<DeploymentListing | null> | undefined;
+  /** Why the last fetch failed, when it did. */
+  problem?: ListingProblem | undefined;
+}
+
+/** Why a listing could not be had: Azure refused the credential, or could not be asked. */
+export interface ListingProblem {
+  readonly kind: "refused" | "unreachable";
+  /** The status or connection error, for a message. */
+  readonly detail: string;
+}
+
+/** A listing, or why there is none (no problem: the resource simply does not list). */
+export interface ListingResult {
+  readonly listing: DeploymentListing | null;
+  readonly problem: ListingProblem | undefined;
 }
 
 const MAX_ENTRIES = 256;
@@ -81,24 +96,46 @@ export class DeploymentDirectory {
     }
   }
 
+  /**
+   * Like `get`, and says why there is no listing: Azure refused the credential or could not be
+   * reached (or did not answer in `waitMs`). For answers that must not hide that, `/v1/models`.
+   */
+  async getWithProblem(
+    credential: UpstreamCredential,
+    waitMs = this.timeoutMs,
+  ): Promise<ListingResult> {
+    const listing = await this.get(credential, waitMs);
+    if (listing !== null) return { listing, problem: undefined };
+    const entry = this.cache.get(cacheKey(credential));
+    if (entry?.problem !== undefined) return { listing, problem: entry.problem };
+    if (entry?.refreshing !== undefined && entry.fetchedAt === 0) {
+      return { listing, problem: { kind: "unreachable", detail: `no answer in ${waitMs} ms` } };
+    }
+    return { listing, problem: undefined };
+  }
+
   private refresh(key: string, credential: UpstreamCredential): Promise<DeploymentListing | null> {
     const entry = this.cache.get(key);
     if (entry?.refreshing) return entry.refreshing;
     const refreshing = this.fetchListing(credential).then(
       (listing) => {
-        if (listing === "unauthorized") {
-          this.cache.delete(key);
+        if (typeof listing === "number") {
+          // Refused: remembered only as a reason, so the next request asks again (the key may
+          // have been fixed).
+          const problem = { kind: "refused" as const, detail: `status ${listing}` };
+          this.remember(key, { listing: null, fetchedAt: 0, refreshing: undefined, problem });
           return null;
         }
         this.remember(key, { listing, fetchedAt: Date.now(), refreshing: undefined });
         return listing;
       },
-      () => {
+      (error: unknown) => {
         // Unreachable or garbled: keep serving what we had, and try again in a while rather
         // than on every request.
         const listing = this.cache.get(key)?.listing ?? null;
         const retryAt = Date.now() - this.ttlMs + RETRY_AFTER_FAILURE_MS;
-        this.remember(key, { listing, fetchedAt: retryAt, refreshing: undefined });
+        const problem = { kind: "unreachable" as const, detail: failureDetail(error) };
+        this.remember(key, { listing, fetchedAt: retryAt, refreshing: undefined, problem });
         return listing;
       },
     );
@@ -118,14 +155,14 @@ export class DeploymentDirectory {
 
   private async fetchListing(
     credential: UpstreamCredential,
-  ): Promise<DeploymentListing | null | "unauthorized"> {
+  ): Promise<DeploymentListing | null | 401 | 403> {
     const { status, body } = await getAzureJson(
       this.agent,
       `${this.endpoint}/openai/deployments?api-version=${DEPLOYMENTS_LIST_API_VERSION}`,
       credential,
       this.timeoutMs,
     );
-    if (status === 401 || status === 403) return "unauthorized";
+    if (status === 401 || status === 403) return status;
     if (status !== 200) return null;
     const deployments = parseListing(JSON.parse(body.toString("utf8")));
     return { deployments, index: indexDeployments(deployments) };
@@ -138,6 +175,20 @@ export class DeploymentDirectory {
  */
 function cacheKey(credential: UpstreamCredential): string {
   return credential.cacheKey ?? credential.value;
+}
+
+/** A connection error's code (ECONNREFUSED, UND_ERR_CONNECT_TIMEOUT…) or message; never a header. */
+function failureDetail(error: unknown): string {
+  const { code, cause, message } = (error ?? {}) as {
+    code?: string;
+    cause?: { code?: string };
+    message?: string;
+  };
+  return (
+    cause?.code ??
+    code ??
+    (error instanceof SyntaxError ? "not a JSON answer" : (message ?? "failed"))
+  );
 }
 
 function parseListing(body: unknown): ListedDeployment[] {

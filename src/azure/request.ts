@@ -70,16 +70,26 @@ function fillPath(template: string, params: Readonly<Record<string, string | und
   });
 }
 
-/** Each segment encoded on its own; `.` and `..` segments, which would climb out of /openai/, dropped. */
+/**
+ * Each segment encoded on its own. A `.` or `..` segment (decoded, so `%2e%2e` too) would be
+ * resolved by a server on the way and climb out of /openai/: refused, not silently dropped.
+ */
 function encodeSegments(path: string): string {
   return path
     .split("/")
-    .filter((segment) => segment !== "" && segment !== "." && segment !== "..")
-    .map((segment) => encodeURIComponent(segment))
+    .filter((segment) => segment !== "")
+    .map((segment) => {
+      if (/^\.+$/.test(segment)) throw invalidPathParameter("path", segment);
+      return encodeURIComponent(segment);
+    })
     .join("/");
 }
 
-/** Headers never forwarded: hop-by-hop, the client's credentials, and what the proxy sets itself. */
+/**
+ * Headers never forwarded: hop-by-hop, the client's credentials, what the proxy sets itself, and
+ * what a client could use to claim another origin, address or path to Azure or a gateway in
+ * front of it (`Forwarded`, `X-Forwarded-*`, IIS/APIM's `X-Original-URL`/`X-Rewrite-URL`).
+ */
 const DROPPED_HEADERS = new Set([
   "host",
   "connection",
@@ -99,24 +109,47 @@ const DROPPED_HEADERS = new Set([
   "accept-encoding",
   "origin",
   "referer",
+  "forwarded",
+  "x-original-url",
+  "x-rewrite-url",
+  "x-real-ip",
 ]);
+const DROPPED_PREFIXES = ["x-forwarded-"];
 
 /**
- * The headers of the upstream request: the client's, less hop-by-hop and credentials, plus the
- * proxy's credential. `accept-encoding: identity` keeps streams readable for the SSE adapter.
+ * The headers of the upstream request: the client's, less hop-by-hop (including any its
+ * `Connection` header names), forwarding claims and credentials, plus the proxy's credential.
+ * `accept-encoding: identity` keeps streams readable for the SSE adapter.
  */
 export function buildUpstreamHeaders(
   incoming: IncomingHttpHeaders,
   credential: UpstreamCredential | undefined,
   contentLength: number | undefined,
 ): Record<string, string> {
+  const hop = connectionTokens(incoming.connection);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || DROPPED_HEADERS.has(name)) continue;
+    if (
+      value === undefined ||
+      DROPPED_HEADERS.has(name) ||
+      hop.has(name) ||
+      DROPPED_PREFIXES.some((prefix) => name.startsWith(prefix))
+    )
+      continue;
     headers[name] = Array.isArray(value) ? value.join(", ") : value;
   }
   headers["accept-encoding"] = "identity";
   if (credential !== undefined) headers[credential.header] = credential.value;
   if (contentLength !== undefined) headers["content-length"] = String(contentLength);
   return headers;
+}
+
+/** Header names a `Connection` header lists as belonging to this hop only (RFC 9110 §7.6.1). */
+export function connectionTokens(value: string | string[] | undefined): Set<string> {
+  const names = new Set<string>();
+  for (const part of (Array.isArray(value) ? value.join(",") : (value ?? "")).split(",")) {
+    const name = part.trim().toLowerCase();
+    if (name !== "") names.add(name);
+  }
+  return names;
 }

@@ -65,6 +65,8 @@ export interface Config {
   readonly maxBodySize: number;
   /** Bytes: streamed bodies (multipart uploads, binary) up to this size. */
   readonly maxUploadSize: number;
+  /** Bytes: the largest realtime WebSocket message, either way (default 16 MiB). */
+  readonly realtimeMaxMessage: number;
   /** YAML file with resources and model pools (`--config` / AZURE_OPENAI_PROXY_CONFIG). */
   readonly configFile: string | undefined;
   /** Targets tried at most for one request (pools only). */

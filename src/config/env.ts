@@ -85,6 +85,7 @@ export function readEnvironment(env: Env): EnvironmentReading {
     clientKeys: Object.freeze([...(values.clientKeys ?? [])]),
     maxBodySize: values.maxBodySize,
     maxUploadSize: values.maxUploadSize,
+    realtimeMaxMessage: values.realtimeMaxMessage,
     configFile: values.configFile,
     maxAttempts: values.maxAttempts,
     workers: values.workers,

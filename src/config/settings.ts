@@ -209,7 +209,16 @@ export const SETTINGS = {
     name: "AZURE_OPENAI_PROXY_MAX_UPLOAD_SIZE",
     group: "limits",
     default: "512mb",
-    doc: "Largest streamed body (multipart uploads). Over it: 413.",
+    doc: "Largest streamed body (multipart uploads, files, any other non-JSON body), chunked bodies counted as they arrive. Over it: 413, and the upstream request is aborted.",
+    parse: parseSize,
+  }),
+  // ws alone allows 100 MiB: four sessions sending one 99 MB frame each took the proxy from 105 to
+  // 918 MB RSS. 16 MiB holds minutes of base64 PCM16 audio in one input_audio_buffer.append.
+  realtimeMaxMessage: defaulted({
+    name: "AZURE_OPENAI_PROXY_REALTIME_MAX_MESSAGE",
+    group: "limits",
+    default: "16mb",
+    doc: "Largest realtime WebSocket message, from the client or from Azure. Over it, the session closes with 1009 (message too big).",
     parse: parseSize,
   }),
   connectTimeout: defaulted({

@@ -53,7 +53,11 @@ export function logWhenDone(
       status,
       ms: Math.round((performance.now() - started) * 10) / 10,
       ...entry,
-      ...(response.writableFinished ? {} : { aborted: true }),
+      // The line is written when the connection closes, often before the handler has noticed
+      // (it may still be reading the body): a close before the answer is the client's.
+      ...(response.writableFinished
+        ? {}
+        : { aborted: true, error: entry.error ?? "client closed the connection" }),
     };
     if (status >= 500) logger.error(line, "request");
     else if (status >= 400) logger.warn(line, "request");

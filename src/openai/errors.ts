@@ -71,6 +71,13 @@ export const invalidJson = (detail: string) =>
 export const jsonBodyNotObject = () =>
   new ProxyError(400, "The request body must be a JSON object.", { code: "invalid_json" });
 
+export const duplicateModel = () =>
+  new ProxyError(
+    400,
+    "The request body names `model` more than once (possibly spelt with escapes); send it once.",
+    { param: "model", code: "duplicate_model" },
+  );
+
 export const missingModel = () =>
   new ProxyError(400, "You must provide a model parameter.", {
     param: "model",
@@ -80,7 +87,7 @@ export const missingModel = () =>
 export const invalidModelName = (model: string) =>
   new ProxyError(
     400,
-    `The model name ${JSON.stringify(model.slice(0, 200))} is not valid: it must not contain "/", "\\", "?", "#", "%", "..", or control characters.`,
+    `The model name ${JSON.stringify(model.slice(0, 200))} is not valid: it must not contain "/", "\\", "?", "#", "%", "..", or control characters, and must not be only dots.`,
     { param: "model", code: "invalid_model" },
   );
 
@@ -131,6 +138,13 @@ export const invalidUrl = (path: string) =>
     code: "invalid_url",
   });
 
+export const invalidRequestTarget = (target: string) =>
+  new ProxyError(
+    400,
+    `The request target ${JSON.stringify(target.slice(0, 200))} is not a path this proxy serves: send a path such as /v1/models (no scheme or host, no fragment, no backslash).`,
+    { code: "invalid_request_target" },
+  );
+
 export const legacyFineTunesRemoved = () =>
   new ProxyError(
     410,
@@ -161,11 +175,16 @@ export const requestTimeout = () =>
     code: "request_timeout",
   });
 
-/** `credential` names the Entra credential kind; `detail` is what it said, already free of tokens. */
+/**
+ * A credential the proxy holds (a server-held key, a Microsoft Entra ID credential) was refused
+ * by Azure or could not give a token: the operator's problem, so not a 401 that would blame the
+ * client's own key. `credential` names it (`managed-identity`, `api-key (resource "main")`);
+ * `detail` is what went wrong, already free of secrets.
+ */
 export const upstreamAuthFailed = (credential: string, detail: string) =>
   new ProxyError(
     502,
-    `The proxy could not get a Microsoft Entra ID token for Azure from its ${credential} credential: ${detail}`,
+    `The proxy's Azure credential was refused or could not be had; your own key is not at fault. Its ${credential} credential: ${detail}`,
     { code: "upstream_auth_failed" },
   );
 
@@ -175,6 +194,18 @@ export const upstreamAuthNotReady = (detail: string | null) =>
     503,
     `The proxy has no Microsoft Entra ID token for Azure yet${detail === null ? "" : `: ${detail}`}`,
     { code: "upstream_auth_not_ready" },
+  );
+
+export const clientKeyRefused = (detail: string) =>
+  new ProxyError(401, `Azure OpenAI refused the API key you sent (${detail}).`, {
+    code: "invalid_api_key",
+  });
+
+export const modelListUnavailable = (resource: string, cause: string) =>
+  new ProxyError(
+    502,
+    `The proxy could not list the models of Azure resource "${resource}" (${cause}) and has no configured model names to offer instead.`,
+    { code: "model_list_unavailable" },
   );
 
 export const upstreamTimeout = (what: string) =>

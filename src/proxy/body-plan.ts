@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { Config } from "../config/config.ts";
-import { invalidMultipart, unsupportedMediaType } from "../openai/errors.ts";
+import { bodyTooLarge, invalidMultipart, unsupportedMediaType } from "../openai/errors.ts";
 import type { Operation } from "../openai/operations.ts";
 import { readJsonBody, replaceJsonModel } from "./json-body.ts";
 import { holdUntilModel, replaceFormField } from "./multipart-body.ts";
@@ -61,7 +61,8 @@ export async function planBody(
   if (operation.model === "multipart") {
     return multipartPlan(request, config.maxUploadSize, failoverPossible);
   }
-  if (request.method === "GET" || request.method === "DELETE") return NO_BODY;
+  const method = request.method;
+  if (method === "GET" || method === "HEAD" || method === "DELETE") return NO_BODY;
   return streamPlan(request, config.maxUploadSize);
 }
 
@@ -126,10 +127,8 @@ async function multipartPlan(
 
 /** Any other body: streamed on as it arrives, once. */
 function streamPlan(request: IncomingMessage, limit: number): BodyPlan {
-  checkDeclaredLength(request, limit);
   const length = declaredLength(request);
-  const large = (length ?? Number.POSITIVE_INFINITY) > LARGE_UPLOAD;
-  const body = large ? Readable.from(collectingAsItGoes(request), { objectMode: false }) : request;
+  const body = streamedBody(request, limit);
   return {
     model: undefined,
     streaming: false,
@@ -138,11 +137,34 @@ function streamPlan(request: IncomingMessage, limit: number): BodyPlan {
   };
 }
 
-/** The body as it arrives, with its garbage collected as it goes (see upload-garbage.ts). */
-async function* collectingAsItGoes(body: Readable): AsyncGenerator<Buffer> {
+/**
+ * A body to stream on as it arrives, held to `limit` bytes: a declared length over it is refused
+ * at once, and a chunked body is counted as it goes and ends in a 413 (which aborts the upstream
+ * request) once it passes the limit. Node's parser delivers no more than a declared length, so
+ * such a body is counted by Node already.
+ */
+export function streamedBody(request: IncomingMessage, limit: number): Readable {
+  checkDeclaredLength(request, limit);
+  const length = declaredLength(request);
+  if (length !== undefined && length <= LARGE_UPLOAD) return request;
+  return Readable.from(countedAsItGoes(request, limit), { objectMode: false });
+}
+
+/**
+ * The body as it arrives, counted against `limit`, with its garbage collected as it goes (see
+ * upload-garbage.ts). Read by hand, not with for-await: leaving such a loop destroys the request,
+ * and with it the socket the 413 must go out on.
+ */
+async function* countedAsItGoes(body: Readable, limit: number): AsyncGenerator<Buffer> {
   const collect = uploadGarbageCollector();
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    collect(chunk);
-    yield chunk;
+  const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let received = 0;
+  for (;;) {
+    const next = await chunks.next();
+    if (next.done) return;
+    received += next.value.length;
+    if (received > limit) throw bodyTooLarge(limit);
+    collect(next.value);
+    yield next.value;
   }
 }

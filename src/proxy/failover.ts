@@ -1,11 +1,14 @@
 import type { ServerResponse } from "node:http";
 import type { RequestRecord } from "../observe/request-record.ts";
-import { allTargetsCooling } from "../openai/errors.ts";
+import { allTargetsCooling, type ProxyError } from "../openai/errors.ts";
 import type { Pool } from "../routing/pool.ts";
 import type { Target } from "../routing/target.ts";
 import { type RelayOptions, relayAnswer, relayAzureError } from "./relay.ts";
 import { type FailedAttempt, failoverReason, learnFromFailure, tryAgain } from "./try-again.ts";
 import type { Outcome, UpstreamCall, UpstreamRequest } from "./upstream-call.ts";
+
+/** An error answer from Azure. */
+export type AzureErrorOutcome = Extract<Outcome, { kind: "azure-error" }>;
 
 export interface FailoverLimits {
   /** Targets tried at most for one request. */
@@ -38,6 +41,11 @@ export interface ForwardPlan {
   readonly relay: RelayOptions;
   /** Adds a response header naming the target that served. */
   readonly targetHeader: boolean;
+  /**
+   * Azure answered 401/403: the error to answer instead of relaying Azure's, when the refused
+   * credential was the proxy's own (the client is not to blame); undefined relays Azure's.
+   */
+  credentialRefused?(target: Target, refusal: AzureErrorOutcome): ProxyError | undefined;
 }
 
 /**
@@ -139,6 +147,13 @@ export async function forwardWithFailover(
     throw allTargetsCooling(waitMs);
   }
   noteTarget(log, lastTarget);
+  if (last.kind === "azure-error" && (last.status === 401 || last.status === 403)) {
+    const own = plan.credentialRefused?.(lastTarget, last);
+    if (own !== undefined) {
+      log.error = own.code ?? undefined;
+      throw own;
+    }
+  }
   if (last.kind === "azure-error") {
     relayAzureError(last, res, withTargetHeader(plan, lastTarget), log);
     return;

@@ -1,4 +1,4 @@
-import { invalidJson, jsonBodyNotObject } from "../openai/errors.ts";
+import { duplicateModel, invalidJson, jsonBodyNotObject } from "../openai/errors.ts";
 
 /** What the proxy needs from a JSON request body. */
 export interface JsonBodyFacts {
@@ -23,6 +23,16 @@ export const FULL_PARSE_LIMIT = 1024 * 1024;
  */
 export function readJsonBody(body: Buffer): JsonBodyFacts {
   if (body.length > FULL_PARSE_LIMIT) return scanJsonBody(body);
+  // JSON.parse keeps the last of duplicate keys without a word. A second `model` needs either the
+  // literal key twice or a \u escape (no other escape spells a letter of it): only then is the
+  // top level scanned, which refuses the duplicate.
+  const literal = body.indexOf(MODEL_KEY);
+  if (
+    (literal !== -1 && body.indexOf(MODEL_KEY, literal + 1) !== -1) ||
+    body.includes(UNICODE_ESCAPE)
+  ) {
+    topLevelSpans(body);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString("utf8"));
@@ -40,8 +50,14 @@ export function readJsonBody(body: Buffer): JsonBodyFacts {
   };
 }
 
-/** The same facts from the top level alone, for large bodies. */
-function scanJsonBody(body: Buffer): JsonBodyFacts {
+const MODEL_KEY = Buffer.from('"model"');
+const UNICODE_ESCAPE = Buffer.from("\\u");
+
+/**
+ * The same facts from the top level alone, for large bodies. Keys are compared after their
+ * escapes are decoded, as JSON.parse (and Azure) read them; a second `model` is refused.
+ */
+export function scanJsonBody(body: Buffer): JsonBodyFacts {
   const spans = topLevelSpans(body);
   if (spans === undefined) throw jsonBodyNotObject();
   const modelSpan = spans.get("model");
@@ -81,10 +97,31 @@ const WANTED = new Map([
   ['"model"', "model"],
   ['"stream"', "stream"],
 ]);
+/** `"stream"` with every letter as a \uXXXX escape: no longer key can decode to a wanted one. */
+const LONGEST_ESCAPED_KEY = 2 + 6 * 6;
+
+/** A wanted key's name, its escapes decoded; undefined for any other key. */
+function wantedKey(body: Buffer, start: number, end: number): string | undefined {
+  const length = end - start;
+  if (length <= 8) {
+    const name = WANTED.get(body.toString("latin1", start, end));
+    if (name !== undefined) return name;
+  }
+  if (length > LONGEST_ESCAPED_KEY) return undefined;
+  const backslash = body.indexOf(BACKSLASH, start);
+  if (backslash === -1 || backslash >= end) return undefined;
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(body.toString("utf8", start, end));
+  } catch (error) {
+    throw invalidJson((error as Error).message);
+  }
+  return WANTED.get(JSON.stringify(decoded));
+}
 
 /**
- * Byte spans of the values of the top-level keys the proxy reads (the last one wins, as with
- * JSON.parse); undefined when the body is not a JSON object.
+ * Byte spans of the values of the top-level keys the proxy reads (the last `stream` wins, as with
+ * JSON.parse; a second `model` is refused); undefined when the body is not a JSON object.
  */
 function topLevelSpans(body: Buffer): Map<string, { start: number; end: number }> | undefined {
   const found = new Map<string, { start: number; end: number }>();
@@ -108,9 +145,10 @@ function topLevelSpans(body: Buffer): Map<string, { start: number; end: number }
     const valueStart = i;
     const valueEnd = skipValue(body, i);
     if (valueEnd <= valueStart) return undefined;
-    if (keyEnd - keyStart <= 8) {
-      const name = WANTED.get(body.toString("latin1", keyStart, keyEnd));
-      if (name !== undefined) found.set(name, { start: valueStart, end: valueEnd });
+    const name = wantedKey(body, keyStart, keyEnd);
+    if (name !== undefined) {
+      if (name === "model" && found.has(name)) throw duplicateModel();
+      found.set(name, { start: valueStart, end: valueEnd });
     }
     i = valueEnd;
   }

@@ -1,17 +1,30 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { bearerToken, resourceCredential, upstreamCredential } from "../azure/credentials.ts";
+import {
+  bearerToken,
+  type ClientAuth,
+  heldCredential,
+  resourceCredential,
+  upstreamCredential,
+} from "../azure/credentials.ts";
 import { buildAzureUrl, buildUpstreamHeaders, type UpstreamCredential } from "../azure/request.ts";
 import type { RequestRecord } from "../observe/request-record.ts";
-import { modelNotFound } from "../openai/errors.ts";
+import { modelNotFound, type ProxyError, upstreamAuthFailed } from "../openai/errors.ts";
 import type { Operation } from "../openai/operations.ts";
 import type { Pool } from "../routing/pool.ts";
 import { poolFor } from "../routing/pool-for.ts";
 import type { RouteTable } from "../routing/route-table.ts";
 import type { Target } from "../routing/target.ts";
-import { planBody } from "./body-plan.ts";
+import { translateAzureError } from "./azure-errors.ts";
+import { planBody, streamedBody } from "./body-plan.ts";
 import type { ProxyContext } from "./context.ts";
-import { type FailoverLimits, type ForwardPlan, forwardWithFailover } from "./failover.ts";
-import { checkDeclaredLength, declaredLength } from "./read-body.ts";
+import {
+  type AzureErrorOutcome,
+  type FailoverLimits,
+  type ForwardPlan,
+  forwardWithFailover,
+} from "./failover.ts";
+import { buildOpenAIUrl } from "./openai-url.ts";
+import { declaredLength } from "./read-body.ts";
 
 /** Path parameters of a route, as the router decoded them. */
 export type RouteParams = Readonly<Record<string, string | undefined>>;
@@ -62,6 +75,7 @@ export function operationHandler(operation: Operation, ctx: ProxyContext): Route
         pool,
         relay,
         targetHeader: config.targetHeader,
+        credentialRefused: (target, refusal) => ownCredentialRefused(ctx, auth, target, refusal),
         request(target: Target, attempt: number) {
           const { resource, deployment } = target;
           // The deployment travels in `model` in the v1 style, and always on resource rows.
@@ -107,8 +121,9 @@ export function openaiPassthroughHandler(ctx: ProxyContext, routes: RouteTable):
   return async (request, response, _params, record) => {
     const auth = ctx.authenticate(request.headers);
     const method = request.method ?? "GET";
-    const hasBody = method !== "GET" && method !== "DELETE";
-    if (hasBody) checkDeclaredLength(request, ctx.config.maxUploadSize);
+    const hasBody = method !== "GET" && method !== "HEAD" && method !== "DELETE";
+    const url = buildOpenAIUrl(base, request.url ?? "/");
+    const body = hasBody ? streamedBody(request, ctx.config.maxUploadSize) : undefined;
     const pool = routes.fallback(undefined) as Pool;
     const plan: ForwardPlan = {
       pool,
@@ -120,10 +135,10 @@ export function openaiPassthroughHandler(ctx: ProxyContext, routes: RouteTable):
         const credential = upstreamCredential(target.resource, auth);
         const headers = buildUpstreamHeaders(request.headers, credential, length);
         return {
-          url: `${base}${request.url}`,
+          url,
           method,
           headers,
-          body: hasBody ? request : undefined,
+          body,
         };
       },
     };
@@ -132,6 +147,23 @@ export function openaiPassthroughHandler(ctx: ProxyContext, routes: RouteTable):
       maxAttempts: 1,
     });
   };
+}
+
+/** Azure refused the proxy's own credential: warn the operator, and do not blame the client. */
+function ownCredentialRefused(
+  ctx: ProxyContext,
+  auth: ClientAuth,
+  target: Target,
+  refusal: AzureErrorOutcome,
+): ProxyError | undefined {
+  const credential = heldCredential(target.resource, auth);
+  if (credential === undefined) return undefined;
+  const detail = `${refusal.status}: ${translateAzureError(refusal.status, refusal.body).error.message}`;
+  ctx.logger.warn(
+    { resource: target.resource.name, status: refusal.status },
+    `Azure refused the proxy's ${credential} credential: check it in the configuration`,
+  );
+  return upstreamAuthFailed(credential, detail.slice(0, 300));
 }
 
 function limitsOf(ctx: ProxyContext): FailoverLimits {

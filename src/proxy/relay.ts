@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, ServerResponse } from "node:http";
+import { connectionTokens } from "../azure/request.ts";
 import type { RequestRecord } from "../observe/request-record.ts";
 import { upstreamTimeout } from "../openai/errors.ts";
 import type { StreamAdapter } from "../openai/operations.ts";
@@ -16,8 +17,11 @@ export interface RelayOptions {
   readonly headers?: Record<string, string>;
 }
 
-/** Response headers that belong to one hop. */
-const HOP_HEADERS = new Set([
+/**
+ * Upstream response headers the client never sees: those of one hop, and those that would override
+ * the proxy's own decisions (its CORS answer, cookies for the proxy's origin, a proxy challenge).
+ */
+const DROPPED_RESPONSE_HEADERS = new Set([
   "connection",
   "keep-alive",
   "transfer-encoding",
@@ -25,18 +29,42 @@ const HOP_HEADERS = new Set([
   "trailer",
   "upgrade",
   "te",
+  "set-cookie",
+  "set-cookie2",
+  "proxy-authenticate",
+  "proxy-authentication-info",
+  "alt-svc",
+  "strict-transport-security",
 ]);
+const DROPPED_RESPONSE_PREFIXES = ["access-control-"];
 
-function copyHeaders(
+/** The upstream headers the client may see, less `skip`. */
+export function copyHeaders(
   from: IncomingHttpHeaders,
   skip: (name: string) => boolean,
 ): Record<string, string | string[]> {
+  const hop = connectionTokens(from.connection);
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(from)) {
-    if (value === undefined || HOP_HEADERS.has(name) || skip(name)) continue;
+    if (
+      value === undefined ||
+      DROPPED_RESPONSE_HEADERS.has(name) ||
+      hop.has(name) ||
+      DROPPED_RESPONSE_PREFIXES.some((prefix) => name.startsWith(prefix)) ||
+      skip(name)
+    )
+      continue;
     out[name] = value;
   }
   return out;
+}
+
+/** Azure's `Vary` joins the proxy's own (`Vary: Origin` from CORS) instead of replacing it. */
+function keepOwnVary(res: ServerResponse, headers: Record<string, string | string[]>): void {
+  const own = res.getHeader("vary");
+  const theirs = headers.vary;
+  if (own === undefined || theirs === undefined) return;
+  headers.vary = [...new Set([String(own), ...[theirs].flat()])].join(", ");
 }
 
 /** Azure's error answer, in OpenAI's shape, with Azure's status and useful headers. */
@@ -49,6 +77,7 @@ export function relayAzureError(
   const translated = translateAzureError(outcome.status, outcome.body);
   log.error = translated.error.code ?? undefined;
   const headers = copyHeaders(outcome.headers, (name) => name.startsWith("content-"));
+  keepOwnVary(res, headers);
   if (options.headers) Object.assign(headers, options.headers);
   sendJson(res, outcome.status, translated, headers);
 }
@@ -75,6 +104,7 @@ export async function relayAnswer(
     outcome.headers,
     (name) => filter !== undefined && name === "content-length",
   );
+  keepOwnVary(res, headers);
   if (options.headers) Object.assign(headers, options.headers);
   if (isSse) {
     headers["x-accel-buffering"] = "no";

@@ -36,7 +36,14 @@ export function bridgeWebSockets(
   }
   return new Promise((resolve) => {
     let result: BridgeResult | undefined;
+    // A message over maxPayload ends that side with an error and an abnormal close (1006); the
+    // other side is told why instead: 1009, message too big.
+    const oversized = new Set<WebSocket>();
     const finish = (closedBy: BridgeResult["closedBy"], code: number, reason: Buffer) => {
+      if (oversized.has(closedBy === "client" ? client : azure)) {
+        code = 1009;
+        reason = Buffer.from("message too big");
+      }
       result ??= { closedBy, code, reason: reason.toString("utf8") };
       const other = closedBy === "client" ? azure : client;
       closeWith(other, code, reason);
@@ -46,8 +53,12 @@ export function bridgeWebSockets(
     client.once("close", (code, reason) => finish("client", code, reason));
     azure.once("close", (code, reason) => finish("azure", code, reason));
     // An error is followed by a close event; the socket's own error needs no more handling.
-    client.on("error", () => client.terminate());
-    azure.on("error", () => azure.terminate());
+    for (const socket of [client, azure]) {
+      socket.on("error", (error: Error & { code?: string }) => {
+        if (error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") oversized.add(socket);
+        socket.terminate();
+      });
+    }
     let closed = 0;
     const done = () => {
       closed += 1;

@@ -4,6 +4,7 @@ import type { RequestRecord } from "../observe/request-record.ts";
 import { logWhenDone } from "../observe/request-record.ts";
 import {
   internalError,
+  invalidRequestTarget,
   invalidUrl,
   legacyFineTunesRemoved,
   ProxyError,
@@ -72,8 +73,14 @@ export function createRequestListener(
     guardBody(request, response, ctx.config.timeouts.bodyIdleMs);
     cors.apply(request.headers, response);
     const url = request.url ?? "/";
-    const found = router.find(request.method as Method, url);
     const fail = (error: unknown) => answerError(ctx, request, response, record, error);
+    // Only origin-form targets (`/v1/…`), and `*` for OPTIONS: an absolute-form target
+    // (`GET https://x/v1/models`) is a request for a forward proxy, which this is not.
+    if (!url.startsWith("/") && !(url === "*" && request.method === "OPTIONS")) {
+      fail(invalidRequestTarget(url));
+      return;
+    }
+    const found = router.find(request.method as Method, url);
     if (found === null) {
       fail(unknownRoute(request.method ?? "", url.split("?", 1)[0] ?? ""));
       return;
@@ -130,7 +137,8 @@ function health(ctx: ProxyContext): Record<string, unknown> {
     ...(topology.source === "environment"
       ? {}
       : {
-          config: topology.source,
+          // That a file is in use, not where it lies: /healthz answers anyone.
+          config: "file",
           resources: topology.resources.size,
           models: topology.models.size,
         }),

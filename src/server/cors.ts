@@ -11,14 +11,40 @@ const ALLOWED_HEADERS = new Set([
   "openai-project",
   "x-request-id",
 ]);
-const ALLOWED_METHODS = "GET, POST, DELETE, OPTIONS";
+/** Every method a route answers: PUT and PATCH are routed too (generic `/v1/…` paths). */
+const ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+/**
+ * Response headers a page may read. `Access-Control-Expose-Headers` takes names, not patterns
+ * (and `*` is ignored for credentialed requests), so the families are spelt out.
+ */
+const EXPOSED_HEADERS = [
+  "x-request-id",
+  "apim-request-id",
+  "retry-after",
+  "retry-after-ms",
+  "x-ratelimit-limit-requests",
+  "x-ratelimit-limit-tokens",
+  "x-ratelimit-remaining-requests",
+  "x-ratelimit-remaining-tokens",
+  "x-ratelimit-reset-requests",
+  "x-ratelimit-reset-tokens",
+  "openai-model",
+  "openai-organization",
+  "openai-processing-ms",
+  "openai-project",
+  "openai-version",
+  "x-azure-oai-proxy-target",
+].join(", ");
 
 function headerAllowed(name: string): boolean {
   return ALLOWED_HEADERS.has(name) || name.startsWith("x-stainless-");
 }
 
 export interface Cors {
-  /** Sets Access-Control-Allow-Origin (and Vary) on a response, if the origin is allowed. */
+  /**
+   * Sets Access-Control-Allow-Origin and -Expose-Headers (and Vary) on a response, if the origin
+   * is allowed.
+   */
   apply(requestHeaders: IncomingHttpHeaders, response: ServerResponse): void;
   /** The headers of a preflight answer. */
   preflight(requestHeaders: IncomingHttpHeaders): Record<string, string>;
@@ -34,7 +60,10 @@ export function createCors(origins: "*" | readonly string[]): Cors {
   return {
     apply(requestHeaders, response) {
       const origin = allowOrigin(requestHeaders.origin);
-      if (origin !== undefined) response.setHeader("access-control-allow-origin", origin);
+      if (origin !== undefined) {
+        response.setHeader("access-control-allow-origin", origin);
+        response.setHeader("access-control-expose-headers", EXPOSED_HEADERS);
+      }
       if (allowed !== undefined) response.setHeader("vary", "Origin");
     },
     preflight(requestHeaders) {

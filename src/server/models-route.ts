@@ -1,9 +1,16 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { resourceCredential } from "../azure/credentials.ts";
-import type { DeploymentListing } from "../azure/deployments.ts";
+import { heldCredential, resourceCredential } from "../azure/credentials.ts";
+import type { DeploymentListing, ListingProblem } from "../azure/deployments.ts";
 import { getAzureJson } from "../azure/get-json.ts";
 import { buildAzureUrl } from "../azure/request.ts";
-import { modelNotFound, ProxyError } from "../openai/errors.ts";
+import type { ResourceConfig } from "../config/topology.ts";
+import {
+  clientKeyRefused,
+  modelListUnavailable,
+  modelNotFound,
+  ProxyError,
+  upstreamAuthFailed,
+} from "../openai/errors.ts";
 import { listModels, type ModelObject } from "../openai/models.ts";
 import type { Operation } from "../openai/operations.ts";
 import { translateAzureError } from "../proxy/azure-errors.ts";
@@ -31,23 +38,53 @@ const AZURE_MODEL: Operation = {
 
 /** The model routes, by path. */
 export function modelRoutes(ctx: ProxyContext): Record<string, RouteHandler> {
+  let lastWarning = 0;
+  /** Warns (at most once a minute: clients poll this route) that names come from configuration. */
+  const warnListingFailed = (resource: ResourceConfig, problem: ListingProblem) => {
+    if (Date.now() - lastWarning < 60_000) return;
+    lastWarning = Date.now();
+    ctx.logger.warn(
+      { resource: resource.name, cause: problem.detail },
+      `could not list the deployments of resource "${resource.name}" (${problemText(problem)}): /v1/models answers with the configured model names only`,
+    );
+  };
   const fallbackListing = async (
     headers: IncomingHttpHeaders,
-  ): Promise<DeploymentListing | null> => {
+  ): Promise<{ listing: DeploymentListing | null; failure?: () => ProxyError }> => {
     const resource = ctx.routes.topology.fallback;
-    if (resource === undefined) return null;
-    const credential = await resourceCredential(resource, ctx.authenticate(headers), ctx.tokens);
-    return ctx.directoryFor(resource).get(credential);
+    if (resource === undefined) return { listing: null };
+    const auth = ctx.authenticate(headers);
+    const credential = await resourceCredential(resource, auth, ctx.tokens);
+    const { listing, problem } = await ctx.directoryFor(resource).getWithProblem(credential);
+    if (problem === undefined) return { listing };
+    return {
+      listing,
+      failure: () => {
+        warnListingFailed(resource, problem);
+        return listingFailure(resource, problem, heldCredential(resource, auth));
+      },
+    };
   };
+  /**
+   * The configured names, then the listing's. When Azure could not be asked (or refused), the
+   * configured names still answer, with a warning; with none, the failure is the answer, so a
+   * model picker does not show an empty list with no clue.
+   */
   const models = async (headers: IncomingHttpHeaders): Promise<ModelObject[]> => {
     const configured: ModelObject[] = ctx.routes
       .configuredNames()
       .map((id) => ({ id, object: "model", created: 0, owned_by: "azure-openai" }));
     const seen = new Set(configured.map((m) => m.id.toLowerCase()));
-    const rest = listModels(await fallbackListing(headers), ctx.config.modelMapper).filter(
+    const { listing, failure } = await fallbackListing(headers);
+    const rest = listModels(listing, ctx.config.modelMapper).filter(
       (m) => !seen.has(m.id.toLowerCase()),
     );
-    return [...configured, ...rest];
+    const all = [...configured, ...rest];
+    if (failure !== undefined) {
+      const error = failure();
+      if (all.length === 0) throw error;
+    }
+    return all;
   };
 
   const list: RouteHandler = async (request, response, _params, record) => {
@@ -111,4 +148,23 @@ export function modelRoutes(ctx: ProxyContext): Record<string, RouteHandler> {
     "/v1/models/:model": retrieve,
     "/v1/models/:model/capabilities": capabilities,
   };
+}
+
+/** Why /v1/models has nothing to answer: the operator's credential, the client's, or the network. */
+function listingFailure(
+  resource: ResourceConfig,
+  problem: ListingProblem,
+  held: string | undefined,
+): ProxyError {
+  if (problem.kind === "unreachable")
+    return modelListUnavailable(resource.name, problemText(problem));
+  return held !== undefined
+    ? upstreamAuthFailed(held, `${problem.detail} listing deployments`)
+    : clientKeyRefused(problem.detail);
+}
+
+function problemText(problem: ListingProblem): string {
+  return problem.kind === "refused"
+    ? `Azure refused the credential: ${problem.detail}`
+    : `Azure could not be reached: ${problem.detail}`;
 }

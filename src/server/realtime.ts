@@ -6,7 +6,7 @@ import {
 } from "node:http";
 import type { Duplex } from "node:stream";
 import type { RawData, WebSocket } from "ws";
-import { bearerToken, resourceCredential } from "../azure/credentials.ts";
+import { bearerToken, heldCredential, resourceCredential } from "../azure/credentials.ts";
 import { buildAzureUrl, type UpstreamCredential } from "../azure/request.ts";
 import {
   allTargetsCooling,
@@ -15,6 +15,7 @@ import {
   ProxyError,
   serviceStopping,
   unknownRoute,
+  upstreamAuthFailed,
 } from "../openai/errors.ts";
 import type { Operation } from "../openai/operations.ts";
 import { translateAzureError } from "../proxy/azure-errors.ts";
@@ -103,6 +104,7 @@ export function attachRealtime(
       const azure: WebSocket = new WebSocket(upstreamUrl, protocols, {
         headers,
         perMessageDeflate: false,
+        maxPayload: ctx.config.realtimeMaxMessage,
         handshakeTimeout: ctx.config.timeouts.connectMs + ctx.config.timeouts.responseMs,
       });
       // Azure speaks first (session.created), possibly before the client's handshake is done:
@@ -136,18 +138,33 @@ export function attachRealtime(
       return { azure, early };
     };
 
-    const credential = await resourceCredential(target.resource, auth, ctx.tokens);
+    /** The handshake; a refused Entra token gets one fresh token and one more, as requests do. */
+    const connectOrRefresh = async () => {
+      const credential = await resourceCredential(target.resource, auth, ctx.tokens);
+      try {
+        return await connect(credential);
+      } catch (error) {
+        const entra = target.resource.entra;
+        const token = bearerToken(credential.value);
+        const refused = error instanceof ProxyError && error.status === 401;
+        if (!refused || entra === undefined || token === undefined || socket.destroyed) throw error;
+        await ctx.tokens.for(entra).refresh(token);
+        return await connect(await resourceCredential(target.resource, auth, ctx.tokens));
+      }
+    };
     let connected: Awaited<ReturnType<typeof connect>>;
     try {
-      connected = await connect(credential);
+      connected = await connectOrRefresh();
     } catch (error) {
-      // A refused Entra token gets one fresh token and one more handshake, as requests do.
-      const entra = target.resource.entra;
-      const token = bearerToken(credential.value);
-      const refused = error instanceof ProxyError && error.status === 401;
-      if (!refused || entra === undefined || token === undefined || socket.destroyed) throw error;
-      await ctx.tokens.for(entra).refresh(token);
-      connected = await connect(await resourceCredential(target.resource, auth, ctx.tokens));
+      // Azure refused the proxy's own credential: warn the operator, and do not blame the client.
+      const held = heldCredential(target.resource, auth);
+      const status = error instanceof ProxyError ? error.status : 0;
+      if ((status !== 401 && status !== 403) || held === undefined) throw error;
+      ctx.logger.warn(
+        { resource: target.resource.name, status },
+        `Azure refused the proxy's ${held} credential: check it in the configuration`,
+      );
+      throw upstreamAuthFailed(held, `${status}: ${(error as Error).message}`.slice(0, 300));
     }
     const { azure, early } = connected;
     if (socket.destroyed) {
@@ -158,6 +175,7 @@ export function attachRealtime(
     const wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
+      maxPayload: ctx.config.realtimeMaxMessage,
       handleProtocols: () => azure.protocol || false,
     });
     wss.handleUpgrade(request, socket, head, (client) => {

@@ -110,14 +110,14 @@ describe("buildAzureUrl for the rest of the surface", () => {
     }
   });
 
-  it("forwards any other /v1 path resource-scoped, segment by segment, never climbing out", () => {
+  it("forwards any other /v1 path resource-scoped, segment by segment, refusing dot segments", () => {
     assert.equal(
       buildAzureUrl(dated, FORWARD_ANY, undefined, { "*": "evals/ev 1/runs" }, ""),
       "https://r.openai.azure.com/openai/evals/ev%201/runs?api-version=2025-04-01-preview",
     );
-    assert.equal(
-      buildAzureUrl(v1, FORWARD_ANY, undefined, { "*": "../../admin/./x" }, ""),
-      "https://r.openai.azure.com/openai/v1/admin/x",
+    assert.throws(
+      () => buildAzureUrl(v1, FORWARD_ANY, undefined, { "*": "../../admin/./x" }, ""),
+      (error: ProxyError) => error.status === 400 && error.code === "invalid_path_parameter",
     );
   });
 });
@@ -145,5 +145,24 @@ describe("buildUpstreamHeaders", () => {
       "api-key": "server",
       "content-length": "42",
     });
+  });
+
+  it("drops headers the client's Connection names and every forwarding claim", () => {
+    const headers = buildUpstreamHeaders(
+      {
+        connection: "keep-alive, X-Hop",
+        "x-hop": "1",
+        forwarded: "for=10.0.0.1;host=evil.example",
+        "x-forwarded-for": "10.0.0.1",
+        "x-forwarded-host": "evil.example",
+        "x-original-url": "/admin",
+        "x-rewrite-url": "/admin",
+        "x-real-ip": "10.0.0.1",
+        "x-stainless-lang": "js",
+      },
+      undefined,
+      undefined,
+    );
+    assert.deepEqual(headers, { "x-stainless-lang": "js", "accept-encoding": "identity" });
   });
 });

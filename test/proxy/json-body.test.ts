@@ -29,9 +29,11 @@ describe("replaceJsonModel", () => {
     const out = replaceJsonModel(Buffer.from('{"model":"a"}'), 'we"ird').toString();
     assert.deepEqual(JSON.parse(out), { model: 'we"ird' });
   });
-  it("takes the last duplicate key, as JSON.parse does", () => {
-    const out = replaceJsonModel(Buffer.from('{"model":"a","model":"b"}'), "c").toString();
-    assert.equal(out, '{"model":"a","model":"c"}');
+  it("refuses a body naming model twice: the proxy and Azure could read different ones", () => {
+    assert.throws(
+      () => readJsonBody(Buffer.from('{"model":"a","model":"b"}')),
+      (error: Error & { code?: string }) => error.code === "duplicate_model",
+    );
   });
 });
 
