@@ -78,6 +78,7 @@ export class ProxyMetrics {
   );
   private readonly targetGauge: Gauge<"resource" | "deployment">;
   private streams = 0;
+  private openStreamsSource: (() => number) | undefined;
   private readonly labels: Record<
     "operation" | "model" | "client" | "deployment" | "resource" | "reason",
     BoundedLabel
@@ -118,7 +119,7 @@ export class ProxyMetrics {
         }
       },
     });
-    const streams = () => this.streams;
+    const streams = () => this.openStreamsSource?.() ?? this.streams;
     new Gauge({
       name: "azure_oai_proxy_active_streams",
       help: "Streamed answers (SSE) being sent right now.",
@@ -173,7 +174,12 @@ export class ProxyMetrics {
   }
 
   get openStreams(): number {
-    return this.streams;
+    return this.openStreamsSource?.() ?? this.streams;
+  }
+
+  /** Reads the open streams from elsewhere at scrape time, instead of counting them here. */
+  openStreamsFrom(source: () => number): void {
+    this.openStreamsSource = source;
   }
 
   /** Sets a target's availability by hand; a `targets` source given at construction wins. */

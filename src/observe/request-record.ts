@@ -55,6 +55,8 @@ export interface RequestRecord {
   stream?: boolean;
   /** The model Azure says answered (the answer's `model`), for traces. */
   responseModel?: string;
+  /** `performance.now()` when the request arrived, for `firstByteMs`; not logged. */
+  startedAt?: number;
 }
 
 /**
@@ -93,14 +95,16 @@ export function logWhenDone(
   entry: RequestRecord,
 ): void {
   const started = performance.now();
+  entry.startedAt = started;
   response.once("close", () => {
     const status = response.statusCode;
+    const { startedAt: _, ...fields } = entry;
     const line = {
       method: request.method,
       path: (request.url ?? "").split("?", 1)[0],
       status,
       ms: Math.round((performance.now() - started) * 10) / 10,
-      ...entry,
+      ...fields,
       // The line is written when the connection closes, often before the handler has noticed
       // (it may still be reading the body): a close before the answer is the client's.
       ...(response.writableFinished

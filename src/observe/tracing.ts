@@ -39,8 +39,11 @@ export interface RequestTrace {
 export interface AttemptTrace {
   /** The W3C `traceparent` (and `tracestate` when the client sent one) to send upstream. */
   readonly headers: Readonly<Record<string, string>>;
-  /** `status` undefined: no answer (connection failure, timeout). */
-  end(status: number | undefined, failover?: string): void;
+  /**
+   * `status` undefined: no answer (connection failure, timeout). `endTime`: when it ended, in
+   * `performance.now()` milliseconds, when that was earlier than now.
+   */
+  end(status: number | undefined, failover?: string, endTime?: number): void;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -95,13 +98,13 @@ export async function startTracing(env: Env): Promise<Tracing | undefined> {
           });
           return {
             headers: headersOut,
-            end(status, failover) {
+            end(status, failover, endTime) {
               if (status !== undefined) attempt.setAttribute("http.response.status_code", status);
               if (failover !== undefined) attempt.setAttribute("error.type", failover);
               if (status === undefined || status >= 500 || status === 429) {
                 attempt.setStatus({ code: SpanStatusCode.ERROR });
               }
-              attempt.end();
+              attempt.end(endTime);
             },
           };
         },

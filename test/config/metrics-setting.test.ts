@@ -1,43 +1,49 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseAdminKey } from "../../src/config/admin-key.ts";
-import { parseMetricsSetting } from "../../src/config/metrics-setting.ts";
+import { ConfigError, readConfig } from "../../src/config/env.ts";
+
+const ENDPOINT = { AZURE_OPENAI_ENDPOINT: "https://my-resource.openai.azure.com" };
+const read = (extra: Record<string, string>) => readConfig({ ...ENDPOINT, ...extra });
+
+/** The problems readConfig reports for an environment. */
+function problemsOf(extra: Record<string, string>): readonly string[] {
+  try {
+    read(extra);
+    return [];
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.problems;
+  }
+}
 
 describe("AZURE_OPENAI_PROXY_METRICS", () => {
   it("serves /metrics on the main port unless told otherwise", () => {
-    for (const raw of [undefined, "", "on", "ON", "true", "1"]) {
-      assert.deepEqual(parseMetricsSetting(raw, []), { kind: "main" });
+    assert.deepEqual(readConfig(ENDPOINT).metrics, { kind: "main" });
+    for (const raw of ["on", "ON", "true", "1"]) {
+      assert.deepEqual(read({ AZURE_OPENAI_PROXY_METRICS: raw }).metrics, { kind: "main" });
     }
   });
 
   it("turns metrics off", () => {
     for (const raw of ["off", "false", "0", "no"]) {
-      assert.deepEqual(parseMetricsSetting(raw, []), { kind: "off" });
+      assert.deepEqual(read({ AZURE_OPENAI_PROXY_METRICS: raw }).metrics, { kind: "off" });
     }
   });
 
   it("takes host:port for a separate listener", () => {
-    assert.deepEqual(parseMetricsSetting("127.0.0.1:9464", []), {
+    const metrics = (raw: string) => read({ AZURE_OPENAI_PROXY_METRICS: raw }).metrics;
+    assert.deepEqual(metrics("127.0.0.1:9464"), {
       kind: "listener",
       host: "127.0.0.1",
       port: 9464,
     });
-    assert.deepEqual(parseMetricsSetting(":9464", []), {
-      kind: "listener",
-      host: "0.0.0.0",
-      port: 9464,
-    });
-    assert.deepEqual(parseMetricsSetting("[::1]:9464", []), {
-      kind: "listener",
-      host: "::1",
-      port: 9464,
-    });
+    assert.deepEqual(metrics(":9464"), { kind: "listener", host: "0.0.0.0", port: 9464 });
+    assert.deepEqual(metrics("[::1]:9464"), { kind: "listener", host: "::1", port: 9464 });
   });
 
   it("names the variable and the accepted forms when the value is wrong", () => {
     for (const raw of ["maybe", "127.0.0.1", "localhost:99999", "a:b:9464"]) {
-      const problems: string[] = [];
-      parseMetricsSetting(raw, problems);
+      const problems = problemsOf({ AZURE_OPENAI_PROXY_METRICS: raw });
       assert.equal(problems.length, 1, raw);
       assert.match(problems[0] ?? "", /^AZURE_OPENAI_PROXY_METRICS: must be on, off or host:port/);
     }
@@ -46,13 +52,11 @@ describe("AZURE_OPENAI_PROXY_METRICS", () => {
 
 describe("AZURE_OPENAI_PROXY_ADMIN_KEY", () => {
   it("is optional", () => {
-    assert.equal(parseAdminKey(undefined, []), undefined);
-    assert.equal(parseAdminKey("  ", []), undefined);
+    assert.equal(readConfig(ENDPOINT).adminKey, undefined);
   });
 
   it("refuses a key short enough to guess, without repeating it", () => {
-    const problems: string[] = [];
-    parseAdminKey("hunter2", problems);
+    const problems = problemsOf({ AZURE_OPENAI_PROXY_ADMIN_KEY: "hunter2" });
     assert.equal(problems.length, 1);
     assert.match(
       problems[0] ?? "",
@@ -62,8 +66,7 @@ describe("AZURE_OPENAI_PROXY_ADMIN_KEY", () => {
   });
 
   it("keeps a long key as given", () => {
-    const problems: string[] = [];
-    assert.equal(parseAdminKey(" 0123456789abcdef0123 ", problems), "0123456789abcdef0123");
-    assert.deepEqual(problems, []);
+    const key = "0123456789abcdef0123";
+    assert.equal(read({ AZURE_OPENAI_PROXY_ADMIN_KEY: ` ${key} ` }).adminKey, key);
   });
 });
