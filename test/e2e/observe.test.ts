@@ -7,6 +7,7 @@ import OpenAI from "openai";
 import { readConfig } from "../../src/config/env.ts";
 import type { ModelStatus, StatusSnapshot } from "../../src/observe/status.ts";
 import { createLogger, type RunningProxy, startProxy } from "../../src/server/start.ts";
+import { noChromium, startBrowser } from "../helpers/browser.ts";
 import { sample } from "../helpers/prometheus.ts";
 import { EMULATOR_KEY } from "../helpers/stack.ts";
 
@@ -160,6 +161,25 @@ describe("metrics, status page and traces after real traffic", () => {
     assert.equal(page.status, 200);
     assert.match(page.headers.get("content-security-policy") ?? "", /script-src 'sha256-/);
     assert.match(await page.text(), /<title>azure-oai-proxy status<\/title>/);
+  });
+
+  it("renders those figures on the status page in Chromium", { skip: noChromium }, async () => {
+    const browser = await startBrowser();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${proxy.url}/status`);
+      const gpt4o = page.locator('[data-model="gpt-4o"]');
+      await gpt4o.waitFor();
+      assert.equal(await gpt4o.locator('[data-figure="requests"]').textContent(), "3");
+      assert.equal(await gpt4o.locator('[data-figure="error-rate"]').textContent(), "0 %");
+      assert.equal(
+        await gpt4o.locator('[data-target="default/gpt-4o"] .state').textContent(),
+        "serving",
+      );
+      assert.equal(await page.locator('#overall [data-figure="streams"]').textContent(), "0");
+    } finally {
+      await browser.close();
+    }
   });
 
   it("passes a traceparent to Azure and sends the spans to the OTLP endpoint", async () => {
