@@ -256,3 +256,34 @@ describe("operator access and the metrics setting", () => {
     }
   });
 });
+
+describe("open streams", () => {
+  it("counts a stream as open while it is being sent, and not after", async () => {
+    const emulator = await startEmulator({ chunkDelayMs: 100 });
+    const proxy = await start(emulator, {});
+    try {
+      const client = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: EMULATOR_KEY });
+      const stream = await client.chat.completions.create({
+        model: "gpt-4o",
+        messages: [{ role: "user", content: "a slow stream" }],
+        stream: true,
+      });
+      const chunks = stream[Symbol.asyncIterator]();
+      await chunks.next();
+      const during = await (await fetch(`${proxy.url}/metrics`)).text();
+      assert.equal(sample(during, "azure_oai_proxy_active_streams"), 1);
+      const status = (await (await fetch(`${proxy.url}/status.json`)).json()) as StatusSnapshot;
+      assert.equal(status.streamsOpen, 1);
+      while (!(await chunks.next()).done) {
+        // drain
+      }
+      // The response's close event comes just after the client has read the end.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const after = await (await fetch(`${proxy.url}/metrics`)).text();
+      assert.equal(sample(after, "azure_oai_proxy_active_streams"), 0);
+    } finally {
+      await proxy.close(1000);
+      await emulator.close();
+    }
+  });
+});
