@@ -60,7 +60,8 @@ export class Observer {
       if (record.operation === undefined) return;
       const status = response.writableFinished ? response.statusCode : 499;
       const durationMs = performance.now() - started;
-      if (record.model !== undefined && record.target !== undefined && status !== 404) {
+      // Azure answered it: the name reached a deployment that exists.
+      if (record.model !== undefined && record.target !== undefined && status < 400) {
         if (this.learned.size < 1000) this.learned.add(record.model);
       }
       this.metrics?.record(record, status, durationMs);
