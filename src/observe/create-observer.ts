@@ -1,6 +1,8 @@
+import cluster from "node:cluster";
 import type { Server } from "node:http";
 import type { Config } from "../config/config.ts";
 import type { RouteTable } from "../routing/route-table.ts";
+import { clusterScrape } from "./cluster-metrics.ts";
 import { ProxyMetrics } from "./metrics.ts";
 import { startMetricsListener } from "./observe-routes.ts";
 import { Observer } from "./observer.ts";
@@ -37,6 +39,7 @@ export async function createObserver(
   if (metrics !== undefined) {
     // An "open streams" gauge reading the observer, not counted per chunk.
     metrics.openStreamsFrom(openStreams);
+    if (cluster.isWorker && config.workers > 1) metrics.scrapeFrom(clusterScrape(metrics.registry));
   }
   let listener: Server | undefined;
   if (config.metrics.kind === "listener" && metrics !== undefined) {

@@ -79,6 +79,7 @@ export class ProxyMetrics {
   private readonly targetGauge: Gauge<"resource" | "deployment">;
   private streams = 0;
   private openStreamsSource: (() => number) | undefined;
+  private scrapeSource: (() => Promise<string>) | undefined;
   private readonly labels: Record<
     "operation" | "model" | "client" | "deployment" | "resource" | "reason",
     BoundedLabel
@@ -111,6 +112,8 @@ export class ProxyMetrics {
       help: "1 while a target (resource and deployment) is serving, 0 while it cools down.",
       labelNames: ["resource", "deployment"],
       registers: [this.registry],
+      // Each worker of a pool learns health itself: a target cooling in any one shows as 0.
+      aggregator: "min",
       collect() {
         if (targets === undefined) return;
         this.reset();
@@ -187,9 +190,14 @@ export class ProxyMetrics {
     this.targetGauge.set({ resource, deployment: deployment ?? "" }, available ? 1 : 0);
   }
 
-  /** The Prometheus text exposition of every metric. */
+  /** The Prometheus text exposition of every metric (of every worker, in a worker pool). */
   scrape(): Promise<string> {
-    return this.registry.metrics();
+    return this.scrapeSource?.() ?? this.registry.metrics();
+  }
+
+  /** Scrapes elsewhere: the primary of a worker pool, which adds up every worker's registry. */
+  scrapeFrom(source: () => Promise<string>): void {
+    this.scrapeSource = source;
   }
 
   get contentType(): string {
