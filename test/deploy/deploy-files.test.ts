@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
 import { readConfig } from "../../src/config/env.ts";
-import { parseTopology } from "../../src/config/topology.ts";
+import { checkTopology, parseTopology } from "../../src/config/topology.ts";
 import { TRACING_VARIABLES } from "../../src/observe/tracing.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -86,6 +86,7 @@ describe("Kubernetes manifests", () => {
       env,
     );
     assert.equal(topology.models.get("gpt-4o")?.targets.length, 2);
+    checkTopology(topology, config); // what start-up checks across the two
     // The file the proxy is told to read is the config map, mounted where it looks.
     const mount = container.volumeMounts.find((m: K8sObject) => m.name === "config");
     const volume = pod.spec.volumes.find((v: K8sObject) => v.name === "config");
