@@ -1,4 +1,5 @@
 import type { EntraSettings } from "./entra.ts";
+import type { MetricsSetting } from "./metrics-setting.ts";
 import type { TlsFiles } from "./tls.ts";
 
 /** The one validated, immutable configuration of a running proxy. */
@@ -41,6 +42,10 @@ export interface StudioDeployment {
 }
 
 export interface Config {
+  /** Where `/metrics` is served (AZURE_OPENAI_PROXY_METRICS). */
+  readonly metrics: MetricsSetting;
+  /** Key of the operator's pages (AZURE_OPENAI_PROXY_ADMIN_KEY). */
+  readonly adminKey: string | undefined;
   readonly host: string;
   readonly port: number;
   /** Processes serving the port (node:cluster); 1 serves from this process. */

@@ -89,6 +89,8 @@ export function readEnvironment(env: Env): EnvironmentReading {
     configFile: values.configFile,
     maxAttempts: values.maxAttempts,
     workers: values.workers,
+    metrics: values.metrics,
+    adminKey: values.adminKey,
     targetHeader: values.targetHeader,
     timeouts: Object.freeze({
       connectMs: values.connectTimeout,

@@ -4,7 +4,9 @@
  * (`npm run docs:settings`) are all made from this table.
  */
 import { DEFAULT_API_VERSION } from "../azure/api-versions.ts";
+import { parseAdminKey } from "./admin-key.ts";
 import { parseAzureEndpoint, parseEndpoint } from "./endpoint.ts";
+import { parseMetricsSetting } from "./metrics-setting.ts";
 import type { Parsed } from "./parsed.ts";
 import {
   parseAddress,
@@ -29,6 +31,7 @@ export const SETTING_GROUPS = {
   limits: "Limits and timeouts",
   pools: "Several resources",
   output: "Streams and logs",
+  observe: "Metrics and the status page",
 } as const;
 export type SettingGroup = keyof typeof SETTING_GROUPS;
 
@@ -317,6 +320,19 @@ export const SETTINGS = {
     default: "info",
     doc: "`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.",
     parse: parseChoice(LOG_LEVELS),
+  }),
+  metrics: defaulted({
+    name: "AZURE_OPENAI_PROXY_METRICS",
+    group: "observe",
+    default: "on",
+    doc: "Prometheus `/metrics`: `on` (on the main port), `off`, or `host:port` for a listener of its own, e.g. `127.0.0.1:9464` (docs/operations.md).",
+    parse: parseMetricsSetting,
+  }),
+  adminKey: optional({
+    name: "AZURE_OPENAI_PROXY_ADMIN_KEY",
+    group: "observe",
+    doc: "The operators' key for `/status` and `/status.json` (at least 16 characters): `Authorization: Bearer KEY`, or the password a browser asks for. Needed once client keys are configured; without it the page is then closed (403).",
+    parse: parseAdminKey,
   }),
   nodeEnv: optional({
     name: "NODE_ENV",

@@ -227,3 +227,22 @@ export const internalError = () =>
   new ProxyError(500, "The proxy had an unexpected error while processing your request.", {
     code: "internal_error",
   });
+
+/** The operator's pages (status, usage) asked for without the admin key, or with a wrong one. */
+export const adminKeyRequired = () =>
+  new ProxyError(
+    401,
+    "This page is for the proxy's operators: send the admin key (AZURE_OPENAI_PROXY_ADMIN_KEY) as Authorization: Bearer KEY, or as the password when the browser asks.",
+    {
+      code: "admin_key_required",
+      headers: { "www-authenticate": 'Basic realm="azure-oai-proxy", charset="UTF-8"' },
+    },
+  );
+
+/** Clients are configured but no admin key is: the operator's pages stay closed. */
+export const adminKeyNotSet = () =>
+  new ProxyError(
+    403,
+    "This page is closed: clients are configured, so it needs an admin key. Set AZURE_OPENAI_PROXY_ADMIN_KEY on the proxy.",
+    { code: "admin_key_not_set" },
+  );

@@ -6,6 +6,7 @@ import type { DeploymentDirectory } from "../azure/deployments.ts";
 import type { Config } from "../config/config.ts";
 import type { ResourceConfig } from "../config/topology.ts";
 import type { EntraTokens } from "../identity/entra-tokens.ts";
+import type { Observer } from "../observe/observer.ts";
 import type { RouteTable } from "../routing/route-table.ts";
 import type { UpstreamCall } from "./upstream-call.ts";
 
@@ -25,4 +26,6 @@ export interface ProxyContext {
   readonly tokens: EntraTokens;
   /** False once shutdown has begun. */
   ready: boolean;
+  /** Metrics, status page and traces; fed from the request record. */
+  readonly observer?: Observer;
 }

@@ -88,6 +88,9 @@ export function operationHandler(operation: Operation, ctx: ProxyContext): Route
           const build = (credential: UpstreamCredential) => {
             const headers = buildUpstreamHeaders(request.headers, credential, sent.length);
             if (sent.contentType !== undefined) headers["content-type"] = sent.contentType;
+            if (ctx.observer !== undefined) {
+              Object.assign(headers, ctx.observer.attemptHeaders(record, target.id));
+            }
             const url = buildAzureUrl(resource, operation, deployment, params, query);
             return { url, method: request.method ?? "GET", headers, body: sent.body };
           };

@@ -111,6 +111,10 @@ export async function relayAnswer(
     headers["cache-control"] ??= "no-cache";
   }
   res.writeHead(outcome.status, headers);
+  log.stream = isSse;
+  if (log.startedAt !== undefined) {
+    log.firstByteMs = Math.round((performance.now() - log.startedAt) * 10) / 10;
+  }
 
   const write = async (chunk: Buffer): Promise<void> => {
     const out = filter ? filter.push(chunk) : chunk;

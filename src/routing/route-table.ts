@@ -90,6 +90,15 @@ export class RouteTable {
     return pool;
   }
 
+  /** Every target built so far, configured and fallback, each once: for metrics and status. */
+  targets(): Target[] {
+    const byId = new Map<string, Target>();
+    for (const pool of [...this.pools.values(), ...this.fallbackPools.values()]) {
+      for (const target of pool.targets) byId.set(target.id, target);
+    }
+    return [...byId.values()];
+  }
+
   private target(
     resource: ResourceConfig,
     deployment: string | undefined,

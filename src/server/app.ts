@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import FindMyWay from "find-my-way";
+import { observeRoutes } from "../observe/observe-routes.ts";
 import type { RequestRecord } from "../observe/request-record.ts";
 import { logWhenDone } from "../observe/request-record.ts";
 import {
@@ -47,7 +48,18 @@ export function createRequestListener(
     const all: Method[] = list.includes("GET") ? [...list, "HEAD"] : [...list];
     router.on(all, path, () => {}, handler);
   };
-  for (const [path, handler] of Object.entries(routes(ctx))) {
+  const own = routes(ctx);
+  if (ctx.observer !== undefined) {
+    Object.assign(
+      own,
+      observeRoutes(ctx.observer, {
+        metricsOnMain: ctx.config.metrics.kind === "main",
+        adminKey: ctx.config.adminKey,
+        clientsConfigured: () => ctx.config.clientKeys.length > 0,
+      }),
+    );
+  }
+  for (const [path, handler] of Object.entries(own)) {
     on(path === "*" ? "OPTIONS" : "GET", path, handler);
   }
   if (ctx.config.mode === "openai") {
@@ -71,6 +83,7 @@ export function createRequestListener(
     const record: RequestRecord = {};
     logWhenDone(ctx.logger, request, response, record);
     guardBody(request, response, ctx.config.timeouts.bodyIdleMs);
+    ctx.observer?.begin(request, response, record);
     cors.apply(request.headers, response);
     const url = request.url ?? "/";
     const fail = (error: unknown) => answerError(ctx, request, response, record, error);

@@ -16,6 +16,7 @@ import {
   topologyFromEnv,
 } from "../config/topology.ts";
 import { EntraTokens } from "../identity/entra-tokens.ts";
+import { createObserver } from "../observe/create-observer.ts";
 import { OPERATIONS } from "../openai/operations.ts";
 import type { ProxyContext } from "../proxy/context.ts";
 import { createUpstreamAgent } from "../proxy/upstream.ts";
@@ -36,6 +37,8 @@ export interface RunningProxy {
   readonly tokens: EntraTokens;
   /** The certificate served, when TLS files are configured. */
   readonly certificate: ServedCertificate | undefined;
+  /** The separate metrics listener, when AZURE_OPENAI_PROXY_METRICS is host:port. */
+  readonly metricsUrl: string | undefined;
   /**
    * Stops accepting connections, lets in-flight requests and streams finish for up to
    * `timeoutMs`, then closes what is left.
@@ -128,7 +131,11 @@ export async function startProxy(
   const tokens = new EntraTokens(topology.resources.values());
   tokens.start();
   const directories = new Map<string, DeploymentDirectory>();
+  // Read when scraped or shown, by which time ctx exists.
+  const observing = await createObserver(config, env, () => ctx.routes);
+  observing.observer.status.configLoaded(topology.source);
   const ctx: ProxyContext = {
+    observer: observing.observer,
     config,
     logger: log,
     agent,
@@ -224,6 +231,7 @@ export async function startProxy(
       const next = new RouteTable(await loadTopology(config, env), registry);
       tokens.track(next.topology.resources.values());
       ctx.routes = next;
+      observing.observer.status.configLoaded(next.topology.source);
       prefetch(next);
       log.info(
         {
@@ -258,6 +266,7 @@ export async function startProxy(
     server,
     tokens,
     certificate,
+    metricsUrl: observing.metricsUrl,
     reload: () => reload("requested"),
     close(timeoutMs = config.timeouts.shutdownMs) {
       closing ??= (async () => {
@@ -273,6 +282,7 @@ export async function startProxy(
           );
         } finally {
           await agent.close().catch(() => {});
+          await observing.close();
         }
       })();
       return closing;

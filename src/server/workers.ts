@@ -1,5 +1,6 @@
 import cluster, { type Worker } from "node:cluster";
 import type { Logger } from "pino";
+import { serveClusterMetrics } from "../observe/cluster-metrics.ts";
 
 /** A worker that dies sooner than this after its start counts as failing to start. */
 const EARLY_EXIT_MS = 5_000;
@@ -52,6 +53,7 @@ export function startWorkers(count: number, logger: Logger, env: NodeJS.ProcessE
       setTimeout(fork, Date.now() - started < EARLY_EXIT_MS ? 1000 : 0);
     });
   };
+  serveClusterMetrics();
   for (let i = 0; i < count; i++) fork();
 
   return {
