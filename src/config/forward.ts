@@ -1,4 +1,9 @@
+/**
+ * HTTPS_PROXY mode's settings (`src/forward/`): the parsers of its rows of the settings table,
+ * and the typed settings built from them.
+ */
 import { isAbsolute, resolve } from "node:path";
+import type { Parsed } from "./parsed.ts";
 
 /** A `host:port`: a blind tunnel's target, or what CONNECT asks for. */
 export interface HostPort {
@@ -6,7 +11,7 @@ export interface HostPort {
   readonly port: number;
 }
 
-/** HTTPS_PROXY mode (`src/forward/`): which hosts are intercepted, which tunnelled, where the CA lives. */
+/** HTTPS_PROXY mode: which hosts are intercepted, which tunnelled, where the CA lives. */
 export interface ForwardSettings {
   /** `AZURE_OPENAI_PROXY_FORWARD=on`: the listener also answers CONNECT and absolute-form requests. */
   readonly enabled: boolean;
@@ -18,7 +23,8 @@ export interface ForwardSettings {
   readonly caDir: string;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+const ok = <T>(value: T): Parsed<T> => ({ value });
+const bad = (...problems: string[]): Parsed<never> => ({ problems });
 
 const SWITCH: Readonly<Record<string, boolean>> = {
   on: true,
@@ -29,68 +35,80 @@ const SWITCH: Readonly<Record<string, boolean>> = {
   "0": false,
 };
 
+/** `on` or `off` (also true/false, 1/0). */
+export function parseOnOff(raw: string): Parsed<boolean> {
+  const value = SWITCH[raw.toLowerCase()];
+  return value === undefined ? bad(`must be "on" or "off", got "${raw}"`) : ok(value);
+}
+
 // A DNS name: labels of letters, digits and hyphens. Wildcards are refused on purpose: each
 // intercepted host gets its own certificate and its own name constraint.
 const HOST_NAME =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
-/**
- * Reads the forward-proxy settings; appends one line per bad value to `problems`, naming the
- * variable. Self-contained so it can become rows of the settings table as they are.
- */
-export function readForwardSettings(
-  env: Env,
-  problems: string[],
-  cwd: string = process.cwd(),
-): ForwardSettings {
-  const value = (name: string): string | undefined => {
-    const v = env[name]?.trim();
-    return v === undefined || v === "" ? undefined : v;
-  };
-
-  const switchRaw = (value("AZURE_OPENAI_PROXY_FORWARD") ?? "off").toLowerCase();
-  const enabled = SWITCH[switchRaw];
-  if (enabled === undefined) {
-    problems.push(`AZURE_OPENAI_PROXY_FORWARD: must be "on" or "off", got "${switchRaw}"`);
-  }
-
+/** Comma-separated host names, lower-cased, without trailing dots, each once; at least one. */
+export function parseForwardHosts(raw: string): Parsed<readonly string[]> {
   const hosts: string[] = [];
-  for (const raw of list(value("AZURE_OPENAI_PROXY_FORWARD_HOSTS") ?? "api.openai.com")) {
-    const host = normalizeHost(raw);
+  const problems: string[] = [];
+  for (const entry of list(raw)) {
+    const host = normalizeHost(entry);
     if (!HOST_NAME.test(host)) {
       problems.push(
-        `AZURE_OPENAI_PROXY_FORWARD_HOSTS: "${raw}" is not a host name (e.g. api.openai.com; no port, no scheme, no wildcard)`,
+        `"${entry}" is not a host name (e.g. api.openai.com; no port, no scheme, no wildcard)`,
       );
     } else if (!hosts.includes(host)) hosts.push(host);
   }
-  if (hosts.length === 0) {
-    problems.push("AZURE_OPENAI_PROXY_FORWARD_HOSTS: must name at least one host");
-  }
+  if (hosts.length === 0 && problems.length === 0) problems.push("must name at least one host");
+  return problems.length > 0 ? bad(...problems) : ok(hosts);
+}
 
-  const tunnels: HostPort[] = [];
-  for (const raw of list(value("AZURE_OPENAI_PROXY_FORWARD_TUNNEL") ?? "")) {
-    const target = parseHostPort(raw);
+/** Comma-separated `host:port` targets of blind tunnels. */
+export function parseTunnelTargets(raw: string): Parsed<readonly HostPort[]> {
+  const targets: HostPort[] = [];
+  const problems: string[] = [];
+  for (const entry of list(raw)) {
+    const target = parseHostPort(entry);
     if (target === undefined) {
+      problems.push(`"${entry}" is not host:port (e.g. files.example.com:443)`);
+    } else targets.push(target);
+  }
+  return problems.length > 0 ? bad(...problems) : ok(targets);
+}
+
+/**
+ * The forward settings from their table values, the CA folder resolved against `cwd`; with the
+ * rule that needs two of them: a tunnel never goes to an intercepted host (the proxy must not
+ * resolve or connect to one).
+ */
+export function forwardSettings(
+  values: {
+    readonly forward: boolean;
+    readonly forwardHosts: readonly string[];
+    readonly forwardTunnels: readonly HostPort[] | undefined;
+    readonly caDir: string;
+  },
+  cwd: string,
+): { readonly settings: ForwardSettings; readonly problems: readonly string[] } {
+  const hosts = values.forwardHosts;
+  const problems: string[] = [];
+  const tunnels: HostPort[] = [];
+  for (const target of values.forwardTunnels ?? []) {
+    if (hosts.includes(target.host)) {
       problems.push(
-        `AZURE_OPENAI_PROXY_FORWARD_TUNNEL: "${raw}" is not host:port (e.g. files.example.com:443)`,
-      );
-    } else if (hosts.includes(target.host)) {
-      // An intercepted host is never reached: the proxy must not resolve or connect to it.
-      problems.push(
-        `AZURE_OPENAI_PROXY_FORWARD_TUNNEL: "${raw}" names an intercepted host (AZURE_OPENAI_PROXY_FORWARD_HOSTS); the proxy answers it itself`,
+        `AZURE_OPENAI_PROXY_FORWARD_TUNNEL: "${target.host}:${target.port}" names an intercepted host (AZURE_OPENAI_PROXY_FORWARD_HOSTS); the proxy answers it itself`,
       );
     } else tunnels.push(target);
   }
-
-  const dirRaw = value("AZURE_OPENAI_PROXY_CA_DIR") ?? ".azure-oai-proxy";
-  const caDir = isAbsolute(dirRaw) ? dirRaw : resolve(cwd, dirRaw);
-
-  return Object.freeze({
-    enabled: enabled ?? false,
-    hosts: Object.freeze(hosts),
-    tunnels: Object.freeze(tunnels),
-    caDir,
-  });
+  const caDir = isAbsolute(values.caDir) ? values.caDir : resolve(cwd, values.caDir);
+  return {
+    settings: Object.freeze({
+      enabled: values.forward,
+      hosts: Object.freeze([...hosts]),
+      tunnels: Object.freeze(tunnels),
+      caDir,
+    }),
+    problems,
+  };
 }
 
 function list(raw: string): string[] {

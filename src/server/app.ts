@@ -36,6 +36,10 @@ const ANY: readonly Method[] = ["GET", "POST", "DELETE", "PUT", "PATCH"];
  */
 export function createRequestListener(
   ctx: ProxyContext,
+  options: {
+    /** Forward mode: the local CA, served at `GET /ca.pem` for clients to trust. */
+    readonly caCertificatePem?: string;
+  } = {},
 ): (request: IncomingMessage, response: ServerResponse) => void {
   const router = FindMyWay({
     ignoreTrailingSlash: true,
@@ -126,8 +130,24 @@ export function createRequestListener(
         if (!ctx.tokens.ready) throw upstreamAuthNotReady(ctx.tokens.lastError());
         sendJson(response, 200, { status: "ready" });
       },
+      ...(options.caCertificatePem === undefined
+        ? {}
+        : { "/ca.pem": caCertificateRoute(options.caCertificatePem) }),
     };
   }
+}
+
+/** The CA certificate (public, no key needed): `curl -o ca.pem http://proxy:11437/ca.pem`. */
+function caCertificateRoute(pem: string): RouteHandler {
+  const body = Buffer.from(pem);
+  return (_request, response) => {
+    response.writeHead(200, {
+      "content-type": "application/x-pem-file",
+      "content-length": body.length,
+      "content-disposition": 'attachment; filename="azure-oai-proxy-ca.pem"',
+    });
+    response.end(body);
+  };
 }
 
 /** openai mode's route table: OpenAI itself, one target. Built once. */
