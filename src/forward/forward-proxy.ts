@@ -99,7 +99,11 @@ export function createForwardProxy(options: ForwardProxyOptions): ForwardProxy {
   /** Sockets this module owns that the inner server does not track: handshakes, blind tunnels. */
   const owned = new Set<Duplex>();
 
+  /** Tunnels that have carried a request (see the close handler in intercept). */
+  const used = new WeakSet<object>();
+
   const inner: Server = createServer(options.serverOptions ?? {}, (req, res) => {
+    used.add(req.socket);
     serve(req, res, tunnelKeys.get(req.socket) ?? NOT_AUTHENTICATED, "connect");
   });
   // node:http tracks connections (headersTimeout, requestTimeout, closeIdleConnections) from its
@@ -227,6 +231,16 @@ export function createForwardProxy(options: ForwardProxyOptions): ForwardProxy {
       tls.off("error", onHandshakeError);
       owned.delete(tls);
       log?.debug({ host }, "forward tunnel opened");
+      // Node clients check the certificate after the handshake and just hang up when they do
+      // not trust it, with no TLS alert to log: a tunnel that closes unused is the only sign.
+      tls.once("close", () => {
+        if (!used.has(tls)) {
+          log?.info(
+            { host, hint: UNTRUSTED_HINT },
+            "a client closed its forward tunnel without sending a request",
+          );
+        }
+      });
       inner.emit("connection", tls);
     });
   }
@@ -300,13 +314,13 @@ export function createForwardProxy(options: ForwardProxyOptions): ForwardProxy {
   };
 }
 
+const UNTRUSTED_HINT =
+  "the client may not trust the proxy's CA: point NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, REQUESTS_CA_BUNDLE or curl --cacert at its ca.pem";
+
 /** What to tell the operator when a client refused the proxy's certificate. */
 function handshakeHint(error: NodeJS.ErrnoException): string | undefined {
   const text = `${error.code ?? ""} ${error.message}`;
-  if (/unknown.ca|bad.certificate|certificate.unknown/i.test(text)) {
-    return "the client does not trust the proxy's CA: point NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, REQUESTS_CA_BUNDLE or curl --cacert at its ca.pem";
-  }
-  return undefined;
+  return /unknown.ca|bad.certificate|certificate.unknown/i.test(text) ? UNTRUSTED_HINT : undefined;
 }
 
 function errorBody(error: ProxyError): string {
