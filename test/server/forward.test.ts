@@ -6,6 +6,8 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { connect as tlsConnect } from "node:tls";
+import WebSocket from "ws";
 import { DEFAULT_API_VERSION } from "../../src/azure/api-versions.ts";
 import { EMULATOR_KEY, type Stack, startStack } from "../helpers/stack.ts";
 
@@ -112,6 +114,30 @@ describe("forward mode on the proxy's listener", () => {
     ]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal((JSON.parse(result.stdout) as { object: string }).object, "chat.completion");
+  });
+
+  it("bridges a Realtime WebSocket opened inside the tunnel to Azure's realtime endpoint", async () => {
+    const { hostname, port } = new URL(stack.url);
+    const raw = connect(Number(port), hostname);
+    raw.write("CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n");
+    const [first] = (await once(raw, "data")) as [Buffer];
+    assert.match(first.toString(), /^HTTP\/1\.1 200 /);
+    const secure = tlsConnect({
+      socket: raw,
+      servername: "api.openai.com",
+      ca: readFileSync(join(caDir, "ca.pem")),
+    });
+    await once(secure, "secureConnect");
+    const ws = new WebSocket("wss://api.openai.com/v1/realtime?model=gpt-4o-realtime-preview", {
+      createConnection: () => secure,
+      headers: { "api-key": EMULATOR_KEY },
+    });
+    const [message] = (await once(ws, "message")) as [Buffer];
+    assert.equal((JSON.parse(String(message)) as { type: string }).type, "session.created");
+    ws.close();
+    await once(ws, "close");
+    const session = stack.emulator.realtime.sessions.at(-1);
+    assert.equal(session?.deployment, "gpt-4o-realtime-preview");
   });
 
   it("refuses CONNECT example.com:443 with 403", async () => {
