@@ -68,6 +68,8 @@ export interface ForwardProxy {
   closeIdleConnections(): void;
   /** Closes every tunnel. */
   closeAllConnections(): void;
+  /** Closes every tunnel and stops the inner server's timers (at the end of shutdown). */
+  close(): void;
 }
 
 /** How a request reached the pipeline through forward mode, for its log line. */
@@ -254,8 +256,12 @@ export function createForwardProxy(options: ForwardProxyOptions): ForwardProxy {
       owned.delete(upstream);
     };
     let connected = false;
+    upstream.setTimeout(TUNNEL_CONNECT_TIMEOUT_MS, () => {
+      upstream.destroy(Object.assign(new Error("connect timed out"), { code: "ETIMEDOUT" }));
+    });
     upstream.once("connect", () => {
       connected = true;
+      upstream.setTimeout(0);
       client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       if (head.length > 0) upstream.write(head);
       upstream.pipe(client);
@@ -273,7 +279,8 @@ export function createForwardProxy(options: ForwardProxyOptions): ForwardProxy {
       forget();
     });
     upstream.on("close", () => {
-      client.destroy();
+      // Before the connection, the client is being answered 502 and closes after it.
+      if (connected) client.destroy();
       forget();
     });
   }
@@ -302,17 +309,27 @@ export function createForwardProxy(options: ForwardProxyOptions): ForwardProxy {
     return true;
   }
 
+  function closeAllConnections(): void {
+    inner.closeAllConnections();
+    for (const socket of owned) socket.destroy();
+    owned.clear();
+  }
+
   return {
     handleConnect,
     handleAbsoluteForm,
     closeIdleConnections: () => inner.closeIdleConnections(),
-    closeAllConnections() {
-      inner.closeAllConnections();
-      for (const socket of owned) socket.destroy();
-      owned.clear();
+    closeAllConnections,
+    close() {
+      closeAllConnections();
+      // Clears node:http's connection-checking interval; the server never listened, so the
+      // callback only reports that.
+      inner.close(() => {});
     },
   };
 }
+
+const TUNNEL_CONNECT_TIMEOUT_MS = 10_000;
 
 const UNTRUSTED_HINT =
   "the client may not trust the proxy's CA: point NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, REQUESTS_CA_BUNDLE or curl --cacert at its ca.pem";

@@ -308,7 +308,7 @@ export async function startProxy(
             timeoutMs,
             () => {
               realtime?.closeAll();
-              forward?.closeAllConnections();
+              forward?.close();
             },
             () => realtime?.open ?? 0,
           );

@@ -115,7 +115,7 @@ async function startHarness(options: { dir: string; tunnels: HostPort[] }): Prom
     connects: 0,
     forward,
     async close() {
-      forward.closeAllConnections();
+      forward.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },
@@ -159,6 +159,7 @@ describe("forward mode (HTTPS_PROXY)", () => {
   const dir = mkdtempSync(join(tmpdir(), "oai-forward-"));
   let echo: ReturnType<typeof createTcpServer>;
   let echoPort = 0;
+  let closedPort = 0;
   let h: Harness;
   const caFile = () => h.ca.certificatePath;
   const withKey = () => `http://user:${PROXY_KEY}@127.0.0.1:${h.port}`;
@@ -168,7 +169,18 @@ describe("forward mode (HTTPS_PROXY)", () => {
     echo.listen(0, "127.0.0.1");
     await once(echo, "listening");
     echoPort = (echo.address() as AddressInfo).port;
-    h = await startHarness({ dir, tunnels: [{ host: "127.0.0.1", port: echoPort }] });
+    // A port nothing listens on: taken, then given back.
+    const probe = createTcpServer().listen(0, "127.0.0.1");
+    await once(probe, "listening");
+    closedPort = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    h = await startHarness({
+      dir,
+      tunnels: [
+        { host: "127.0.0.1", port: echoPort },
+        { host: "127.0.0.1", port: closedPort },
+      ],
+    });
   });
 
   after(async () => {
@@ -365,8 +377,21 @@ describe("forward mode (HTTPS_PROXY)", () => {
     assert.match(other, /^HTTP\/1\.1 403 /);
   });
 
+  it("answers 502 when an allow-listed tunnel target cannot be reached", async () => {
+    const basic = Buffer.from(`user:${PROXY_KEY}`).toString("base64");
+    const response = await rawExchange(
+      h.port,
+      `CONNECT 127.0.0.1:${closedPort} HTTP/1.1\r\nProxy-Authorization: Basic ${basic}\r\n\r\n`,
+    );
+    assert.match(response, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
+    assert.match(response, /"code":"tunnel_unreachable"/);
+  });
+
   it("never connects to an intercepted host", () => {
-    assert.deepEqual(h.tunnelsOpened, [{ host: "127.0.0.1", port: echoPort }]);
+    assert.deepEqual(h.tunnelsOpened, [
+      { host: "127.0.0.1", port: echoPort },
+      { host: "127.0.0.1", port: closedPort },
+    ]);
   });
 
   it("logs a hint when a client does not trust the CA", async () => {
