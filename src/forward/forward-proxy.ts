@@ -22,6 +22,7 @@ import {
 import { absoluteFormTarget } from "./absolute-form.ts";
 import type { CertificateAuthority } from "./ca.ts";
 import { proxyCredential } from "./proxy-authorization.ts";
+import { type ForwardedVia, markForwarded } from "./via.ts";
 
 /** The log lines of forward mode; fields only, never headers (they carry keys). */
 export interface ForwardLog {
@@ -72,14 +73,6 @@ export interface ForwardProxy {
   close(): void;
 }
 
-/** How a request reached the pipeline through forward mode, for its log line. */
-const viaForward = new WeakMap<IncomingMessage, "connect" | "absolute-form">();
-
-/** `connect` (inside a CONNECT tunnel), `absolute-form`, or undefined for a direct request. */
-export function forwardedVia(req: IncomingMessage): "connect" | "absolute-form" | undefined {
-  return viaForward.get(req);
-}
-
 const NOT_AUTHENTICATED = Symbol("no Proxy-Authorization");
 type TunnelKey = string | typeof NOT_AUTHENTICATED;
 
@@ -119,7 +112,7 @@ export function createForwardProxy(options: ForwardProxyOptions): ForwardProxy {
         answerOnSocket(socket, proxyKeyMissing());
         return;
       }
-      viaForward.set(req, "connect");
+      markForwarded(req, "connect");
       handleUpgrade(req, socket, head);
     });
   }
@@ -144,13 +137,13 @@ export function createForwardProxy(options: ForwardProxyOptions): ForwardProxy {
     req: IncomingMessage,
     res: ServerResponse,
     key: TunnelKey,
-    via: "connect" | "absolute-form",
+    via: ForwardedVia,
   ): void {
     if (!admitInner(req, key)) {
       answer(res, proxyKeyMissing());
       return;
     }
-    viaForward.set(req, via);
+    markForwarded(req, via);
     options.handleRequest(req, res);
   }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import FindMyWay from "find-my-way";
+import { forwardedVia } from "../forward/via.ts";
 import { observeRoutes } from "../observe/observe-routes.ts";
 import type { RequestRecord } from "../observe/request-record.ts";
 import { logWhenDone } from "../observe/request-record.ts";
@@ -84,7 +85,8 @@ export function createRequestListener(
   const cors = createCors(ctx.config.corsOrigins);
 
   return (request, response) => {
-    const record: RequestRecord = {};
+    const via = forwardedVia(request);
+    const record: RequestRecord = via === undefined ? {} : { via };
     logWhenDone(ctx.logger, request, response, record);
     guardBody(request, response, ctx.config.timeouts.bodyIdleMs);
     ctx.observer?.begin(request, response, record);

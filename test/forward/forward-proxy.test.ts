@@ -10,11 +10,8 @@ import { after, before, describe, it } from "node:test";
 import { ProxyAgent, request } from "undici";
 import type { HostPort } from "../../src/config/forward.ts";
 import { type CertificateAuthority, loadCertificateAuthority } from "../../src/forward/ca.ts";
-import {
-  createForwardProxy,
-  type ForwardProxy,
-  forwardedVia,
-} from "../../src/forward/forward-proxy.ts";
+import { createForwardProxy, type ForwardProxy } from "../../src/forward/forward-proxy.ts";
+import { forwardedVia } from "../../src/forward/via.ts";
 
 const PROXY_KEY = "proxy-key-1";
 const INNER_KEY = "sk-inner-key-2";

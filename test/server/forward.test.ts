@@ -97,7 +97,10 @@ describe("forward mode on the proxy's listener", () => {
     assert.equal(upstream?.query["api-version"], DEFAULT_API_VERSION);
     assert.equal(upstream?.headers["api-key"], EMULATOR_KEY);
     const logged = stack.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.ok(logged.some((l) => l.path === "/v1/chat/completions" && l.status === 200));
+    const line = logged.findLast((l) => l.path === "/v1/chat/completions");
+    assert.equal(line?.status, 200);
+    assert.equal(line?.via, "connect");
+    assert.equal(line?.deployment, "gpt-4o");
   });
 
   it("serves plain-HTTP absolute-form requests the same way", async () => {
