@@ -67,23 +67,23 @@ const SIGNING: Readonly<Record<string, webcrypto.EcKeyImportParams & { hash: str
   "ec:secp384r1": { name: "ECDSA", namedCurve: "P-384", hash: "SHA-384" },
 };
 const RSA_SIGNING = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-const LEAF_KEY = { name: "ECDSA", namedCurve: "P-256" } as const;
+const EC_P256 = { name: "ECDSA", namedCurve: "P-256" } as const;
 
 type X509Module = typeof X509;
-interface Asn1 {
+interface CertificateLibrary {
   readonly x509: X509Module;
   readonly asn1: typeof import("@peculiar/asn1-x509");
   readonly schema: typeof import("@peculiar/asn1-schema");
 }
 
-let loading: Promise<Asn1> | undefined;
+let loading: Promise<CertificateLibrary> | undefined;
 
 /**
  * The certificate library, loaded on first use so that a proxy without forward mode never pays
  * for it (~180 ms to load, measured). `@peculiar/x509` needs a Reflect metadata polyfill, which
  * must be in place before it loads.
  */
-function loadLibrary(): Promise<Asn1> {
+function loadLibrary(): Promise<CertificateLibrary> {
   loading ??= (async () => {
     await import("reflect-metadata");
     const [x509, asn1, schema] = await Promise.all([
@@ -117,10 +117,14 @@ export async function loadCertificateAuthority(
     origin = stored.certificatePem === made.certificatePem ? "made" : "kept";
   }
 
-  const certificate = new lib.x509.X509Certificate(stored.certificatePem);
+  const certificate = parseFile(certificatePath, "a PEM certificate", () => {
+    return new lib.x509.X509Certificate(stored.certificatePem);
+  });
   if (origin === "kept" && certificate.subject !== `CN=${CA_NAME}`) origin = "operator";
   checkAuthority(lib, certificate, options.hosts, certificatePath, now());
-  const privateKey = createPrivateKey(stored.keyPem);
+  const privateKey = parseFile(keyPath, "an unencrypted PEM private key", () =>
+    createPrivateKey(stored.keyPem),
+  );
   const signing = await signingKey(privateKey, keyPath);
   if (!keyMatchesCertificate(certificate, privateKey)) {
     throw new CertificateAuthorityError(
@@ -181,6 +185,17 @@ export async function loadCertificateAuthority(
   };
 }
 
+/** Parses one of the CA's files; a file that is not what it should be is named in the error. */
+function parseFile<T>(path: string, what: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new CertificateAuthorityError(`${path} is not ${what} (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+}
+
 interface StoredAuthority {
   readonly certificatePem: string;
   readonly keyPem: string;
@@ -212,12 +227,12 @@ function ifMissing(error: NodeJS.ErrnoException): undefined {
 
 /** A new CA: ECDSA P-256, constrained to the intercepted host names and to no IP address. */
 async function makeAuthority(
-  lib: Asn1,
+  lib: CertificateLibrary,
   hosts: readonly string[],
   now: Date,
 ): Promise<StoredAuthority> {
   const { x509, asn1, schema } = lib;
-  const keys = await webcrypto.subtle.generateKey(LEAF_KEY, true, ["sign", "verify"]);
+  const keys = await webcrypto.subtle.generateKey(EC_P256, true, ["sign", "verify"]);
   const constraints = new asn1.NameConstraints({
     permittedSubtrees: new asn1.GeneralSubtrees(
       hosts.map(
@@ -310,7 +325,7 @@ async function waitForOther(certificatePath: string, keyPath: string): Promise<S
 
 /** A CA that cannot sign for an intercepted host would make every client fail: refuse it now. */
 function checkAuthority(
-  lib: Asn1,
+  lib: CertificateLibrary,
   certificate: X509.X509Certificate,
   hosts: readonly string[],
   certificatePath: string,
@@ -390,13 +405,13 @@ function keyMatchesCertificate(certificate: X509.X509Certificate, privateKey: Ke
 
 /** A server certificate for one host, with a fresh ECDSA P-256 key, as a TLS context. */
 async function makeLeaf(
-  lib: Asn1,
+  lib: CertificateLibrary,
   issuer: { certificate: X509.X509Certificate; signing: Signer },
   host: string,
   now: Date,
 ): Promise<{ context: SecureContext; notAfter: number }> {
   const { x509 } = lib;
-  const keys = await webcrypto.subtle.generateKey(LEAF_KEY, true, ["sign", "verify"]);
+  const keys = await webcrypto.subtle.generateKey(EC_P256, true, ["sign", "verify"]);
   const notAfter = Math.min(
     now.getTime() + LEAF_LIFETIME_MS,
     issuer.certificate.notAfter.getTime(),
@@ -431,7 +446,7 @@ async function makeLeaf(
 
 /** The CA's subject key identifier, or one computed from its key when it has none. */
 async function authorityKeyIdentifier(
-  lib: Asn1,
+  lib: CertificateLibrary,
   certificate: X509.X509Certificate,
 ): Promise<X509.AuthorityKeyIdentifierExtension> {
   const { x509 } = lib;

@@ -241,6 +241,30 @@ describe("the local certificate authority", () => {
     );
   });
 
+  it("names a file that is not what it should be", async () => {
+    const dir = freshDir();
+    await loadCertificateAuthority({ dir, hosts: ["api.openai.com"] });
+    writeFileSync(
+      join(dir, "ca-key.pem"),
+      "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n",
+    );
+    await assert.rejects(
+      loadCertificateAuthority({ dir, hosts: ["api.openai.com"] }),
+      (error: unknown) =>
+        error instanceof CertificateAuthorityError &&
+        error.message.startsWith(
+          `${join(dir, "ca-key.pem")} is not an unencrypted PEM private key`,
+        ),
+    );
+    writeFileSync(join(dir, "ca.pem"), "not a certificate");
+    await assert.rejects(
+      loadCertificateAuthority({ dir, hosts: ["api.openai.com"] }),
+      (error: unknown) =>
+        error instanceof CertificateAuthorityError &&
+        error.message.startsWith(`${join(dir, "ca.pem")} is not a PEM certificate`),
+    );
+  });
+
   it("refuses a key that does not belong to the certificate", async () => {
     const a = freshDir();
     const b = freshDir();
