@@ -205,38 +205,44 @@ export function createForwardProxy(options: ForwardProxyOptions): ForwardProxy {
     });
     tunnelKeys.set(tls, key);
     owned.add(tls);
+    let state: "handshake" | "failed" | "open" = "handshake";
     const timer = setTimeout(() => tls.destroy(), handshakeTimeoutMs);
     timer.unref();
     const onHandshakeError = (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      owned.delete(tls);
+      state = "failed";
       log?.warn(
         { host, reason: error.code ?? error.message, hint: handshakeHint(error) },
         "TLS handshake in a forward tunnel failed",
       );
       tls.destroy();
     };
+    // The listener's sockets allow half-open connections and the TLS socket inherits that, so a
+    // client that hangs up mid-handshake would leave it open until the timer: close it now.
+    const onHandshakeEnd = () => tls.destroy();
     tls.once("error", onHandshakeError);
+    tls.once("end", onHandshakeEnd);
+    tls.once("secure", () => {
+      state = "open";
+      clearTimeout(timer);
+      tls.off("error", onHandshakeError);
+      tls.off("end", onHandshakeEnd);
+      owned.delete(tls);
+      log?.debug({ host }, "forward tunnel opened");
+      inner.emit("connection", tls);
+    });
+    // Node clients check the certificate once the server's part of the handshake is done and, when
+    // they do not trust it, just hang up: no TLS alert, often no error here. A tunnel that closes
+    // before its first request is the only sign, so it is logged with the hint.
     tls.once("close", () => {
       clearTimeout(timer);
       owned.delete(tls);
-    });
-    tls.once("secure", () => {
-      clearTimeout(timer);
-      tls.off("error", onHandshakeError);
-      owned.delete(tls);
-      log?.debug({ host }, "forward tunnel opened");
-      // Node clients check the certificate after the handshake and just hang up when they do
-      // not trust it, with no TLS alert to log: a tunnel that closes unused is the only sign.
-      tls.once("close", () => {
-        if (!used.has(tls)) {
-          log?.info(
-            { host, hint: UNTRUSTED_HINT },
-            "a client closed its forward tunnel without sending a request",
-          );
-        }
-      });
-      inner.emit("connection", tls);
+      if (state === "failed" || used.has(tls)) return;
+      log?.info(
+        { host, hint: UNTRUSTED_HINT },
+        state === "open"
+          ? "a client closed its forward tunnel without sending a request"
+          : "a client closed its forward tunnel during the TLS handshake",
+      );
     });
   }
 
@@ -323,6 +329,7 @@ export function createForwardProxy(options: ForwardProxyOptions): ForwardProxy {
 }
 
 const TUNNEL_CONNECT_TIMEOUT_MS = 10_000;
+const ANSWER_LINGER_MS = 5_000;
 
 const UNTRUSTED_HINT =
   "the client may not trust the proxy's CA: point NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, REQUESTS_CA_BUNDLE or curl --cacert at its ca.pem";
@@ -361,6 +368,14 @@ function answerOnSocket(socket: Duplex, error: ProxyError): void {
     connection: "close",
   };
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  // The socket allows half-open connections: it is closed when the client hangs up after reading
+  // the answer, or after a while if it never does. Its bytes are drained meanwhile, so closing
+  // does not reset the connection before the answer is read.
+  socket.once("end", () => socket.destroy());
+  socket.resume();
+  const linger = setTimeout(() => socket.destroy(), ANSWER_LINGER_MS);
+  linger.unref();
+  socket.once("close", () => clearTimeout(linger));
   socket.end(
     `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ""}\r\n${lines.join("")}\r\n${body}`,
   );

@@ -391,6 +391,19 @@ describe("forward mode (HTTPS_PROXY)", () => {
     ]);
   });
 
+  it("closes a tunnel at once when the client hangs up during the TLS handshake", async () => {
+    const socket = connect(h.port, "127.0.0.1");
+    socket.write("CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n");
+    await once(socket, "data");
+    const started = Date.now();
+    socket.end(); // half-close, as a process that exits or a client that gives up does
+    socket.resume();
+    await once(socket, "close");
+    // Well before the 10 s handshake timeout.
+    assert.ok(Date.now() - started < 3000, `closed after ${Date.now() - started} ms`);
+    assert.ok(h.logs.some((l) => l.includes("during the TLS handshake")));
+  });
+
   it("logs a hint when a client does not trust the CA", async () => {
     const result = await curl(["--proxy", withKey(), "https://api.openai.com/v1/models"]);
     assert.equal(result.code, 60);
