@@ -6,6 +6,7 @@ import { type CliRequest, packageVersion, parseFlags } from "./config/cli-flags.
 import type { Config } from "./config/config.ts";
 import { ConfigError, readEnvironment, withDotEnv } from "./config/env.ts";
 import { TopologyError } from "./config/topology.ts";
+import { CertificateAuthorityError } from "./forward/ca.ts";
 import { createLogger, type RunningProxy, startProxy } from "./server/start.ts";
 import { startWorkers } from "./server/workers.ts";
 import { TlsFilesError } from "./tls/certificates.ts";
@@ -88,7 +89,11 @@ async function main(): Promise<void> {
     proxy = await startProxy(config, { logger, env });
   } catch (error) {
     await emulator?.close();
-    if (error instanceof TopologyError || error instanceof TlsFilesError) {
+    if (
+      error instanceof TopologyError ||
+      error instanceof TlsFilesError ||
+      error instanceof CertificateAuthorityError
+    ) {
       process.stderr.write(`azure-oai-proxy: ${error.message}\n`);
       process.exit(1);
     }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -44,6 +44,33 @@ describe("npm start", () => {
       assert.match(error.stderr, /AZURE_OPENAI_MODEL_MAPPER: entry "gpt-4o"/);
       return true;
     });
+  });
+
+  it("says what is wrong with the forward-mode CA folder and exits 1", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "oai-main-ca-"));
+    writeFileSync(join(dir, "ca.pem"), "not a certificate");
+    const run = promisify(execFile)(process.execPath, [MAIN], {
+      env: {
+        ...baseEnv,
+        AZURE_OPENAI_ENDPOINT: "https://r.openai.azure.com",
+        AZURE_OPENAI_PROXY_ADDRESS: "127.0.0.1:0",
+        AZURE_OPENAI_PROXY_FORWARD: "on",
+        AZURE_OPENAI_PROXY_CA_DIR: dir,
+      },
+      cwd: "/tmp",
+    });
+    try {
+      await assert.rejects(run, (error: { code: number; stderr: string }) => {
+        assert.equal(error.code, 1);
+        assert.match(
+          error.stderr,
+          /^azure-oai-proxy: .*ca\.pem is there but .*ca-key\.pem is not/m,
+        );
+        return true;
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("without an endpoint starts the emulator, prints a curl that works, and stops on SIGTERM", async () => {

@@ -88,6 +88,17 @@ export function heldCredential(
 }
 
 /**
+ * For forward mode: whether a client presenting `key` (from Proxy-Authorization; `undefined`:
+ * none at all) gets through the proxy's door. With client keys configured it must be one of
+ * them; without, any key passes (it is the client's Azure key), and so does none.
+ */
+export function proxyKeyCheck(config: Config): (key: string | undefined) => boolean {
+  const clientKeys = config.clientKeys.map((k) => Buffer.from(k));
+  if (clientKeys.length === 0) return () => true;
+  return (key) => key !== undefined && keyMatches(key, clientKeys);
+}
+
+/**
  * The credential for one resource: its server-held key wins; otherwise the client's own Azure
  * key goes as `api-key` (never as Bearer in the dated style). In openai mode, the client's
  * Authorization header.

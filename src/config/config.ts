@@ -1,4 +1,5 @@
 import type { EntraSettings } from "./entra.ts";
+import type { ForwardSettings } from "./forward.ts";
 import type { MetricsSetting } from "./metrics-setting.ts";
 import type { TlsFiles } from "./tls.ts";
 
@@ -103,4 +104,6 @@ export interface Config {
   /** Serve HTTPS/WSS with these PEM files (AZURE_OPENAI_PROXY_TLS_CERT/_KEY); absent means HTTP. */
   readonly tls?: TlsFiles | undefined;
   readonly production: boolean;
+  /** HTTPS_PROXY mode: CONNECT and absolute-form requests for api.openai.com (src/forward/). */
+  readonly forward: ForwardSettings;
 }

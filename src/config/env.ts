@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
 import type { Config, StudioDeployment } from "./config.ts";
 import { type EntraSettings, readEntraSettings } from "./entra.ts";
+import { forwardSettings } from "./forward.ts";
 import { type Env, readSettings } from "./read-settings.ts";
 import type { SettingValues } from "./settings.ts";
 import { readTlsSettings } from "./tls.ts";
@@ -55,6 +56,8 @@ export function readEnvironment(env: Env): EnvironmentReading {
   const entra = readEntraSettings(env, problems);
   const tls = readTlsSettings(env, problems);
   problems.push(...combinedProblems(values, entra));
+  const forward = forwardSettings(values, process.cwd());
+  problems.push(...forward.problems);
   const warnings = unknownVariableWarnings(Object.keys(env));
   const studioDeployments = withModelKeys(values, warnings);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -107,6 +110,7 @@ export function readEnvironment(env: Env): EnvironmentReading {
     logLevel: values.logLevel,
     production: values.nodeEnv === "production",
     tls,
+    forward: forward.settings,
   };
   return { config: Object.freeze(config), warnings };
 }

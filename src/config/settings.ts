@@ -6,6 +6,7 @@
 import { DEFAULT_API_VERSION } from "../azure/api-versions.ts";
 import { parseAdminKey } from "./admin-key.ts";
 import { parseAzureEndpoint, parseEndpoint } from "./endpoint.ts";
+import { parseForwardHosts, parseOnOff, parseTunnelTargets } from "./forward.ts";
 import { parseMetricsSetting } from "./metrics-setting.ts";
 import type { Parsed } from "./parsed.ts";
 import {
@@ -32,6 +33,7 @@ export const SETTING_GROUPS = {
   pools: "Several resources",
   output: "Streams and logs",
   observe: "Metrics and the status page",
+  forward: "HTTPS_PROXY mode (docs/https-proxy.md)",
 } as const;
 export type SettingGroup = keyof typeof SETTING_GROUPS;
 
@@ -338,6 +340,33 @@ export const SETTINGS = {
     name: "NODE_ENV",
     group: "output",
     doc: "`production` makes a missing endpoint a start-up error (the Docker image sets it).",
+    parse: parseText,
+  }),
+  forward: defaulted({
+    name: "AZURE_OPENAI_PROXY_FORWARD",
+    group: "forward",
+    default: "off",
+    doc: "`on`: the listener is also an HTTP forward proxy, so apps that call `https://api.openai.com` and cannot be reconfigured reach Azure with `HTTPS_PROXY` set to the proxy and its CA trusted.",
+    parse: parseOnOff,
+  }),
+  forwardHosts: defaulted({
+    name: "AZURE_OPENAI_PROXY_FORWARD_HOSTS",
+    group: "forward",
+    default: "api.openai.com",
+    doc: "Comma-separated host names the proxy answers for itself inside CONNECT tunnels (no ports, no wildcards); the proxy never connects to them.",
+    parse: parseForwardHosts,
+  }),
+  forwardTunnels: optional({
+    name: "AZURE_OPENAI_PROXY_FORWARD_TUNNEL",
+    group: "forward",
+    doc: "Comma-separated `host:port` the proxy may open blind tunnels to, for other hosts the app needs; CONNECT to anything else is refused (403).",
+    parse: parseTunnelTargets,
+  }),
+  caDir: defaulted({
+    name: "AZURE_OPENAI_PROXY_CA_DIR",
+    group: "forward",
+    default: ".azure-oai-proxy",
+    doc: "Folder (relative to the working directory) of the local CA, `ca.pem` and `ca-key.pem` (mode 0600): made at the first start, or your own.",
     parse: parseText,
   }),
 } satisfies Record<string, Setting<unknown>>;

@@ -57,6 +57,8 @@ export interface RequestRecord {
   responseModel?: string;
   /** `performance.now()` when the request arrived, for `firstByteMs`; not logged. */
   startedAt?: number;
+  /** Forward mode: the request came inside a CONNECT tunnel or as an absolute-form request. */
+  via?: "connect" | "absolute-form";
 }
 
 /**

@@ -246,3 +246,42 @@ export const adminKeyNotSet = () =>
     "This page is closed: clients are configured, so it needs an admin key. Set AZURE_OPENAI_PROXY_ADMIN_KEY on the proxy.",
     { code: "admin_key_not_set" },
   );
+
+// HTTPS_PROXY mode (src/forward/).
+
+const PROXY_AUTHENTICATE = { "proxy-authenticate": 'Basic realm="azure-oai-proxy"' };
+
+export const proxyKeyMissing = () =>
+  new ProxyError(
+    407,
+    "This proxy needs a key: put it in the proxy URL as the password (HTTPS_PROXY=http://user:KEY@host:port) or send it as your API key.",
+    {
+      type: "authentication_error",
+      code: "proxy_authentication_required",
+      headers: PROXY_AUTHENTICATE,
+    },
+  );
+
+export const proxyKeyInvalid = () =>
+  new ProxyError(
+    407,
+    "The key in Proxy-Authorization is not one of this proxy's keys (send Basic with the key as the password, or Bearer KEY).",
+    { type: "authentication_error", code: "invalid_proxy_key", headers: PROXY_AUTHENTICATE },
+  );
+
+export const forwardHostRefused = (target: string) =>
+  new ProxyError(
+    403,
+    `This proxy does not connect to ${JSON.stringify(target.slice(0, 300))}: it answers only for its intercepted hosts (AZURE_OPENAI_PROXY_FORWARD_HOSTS) and tunnels only to AZURE_OPENAI_PROXY_FORWARD_TUNNEL.`,
+    { code: "forward_host_not_allowed" },
+  );
+
+export const invalidConnectTarget = (target: string) =>
+  new ProxyError(400, `CONNECT needs host:port, got ${JSON.stringify(target.slice(0, 300))}.`, {
+    code: "invalid_connect_target",
+  });
+
+export const tunnelUnreachable = (target: string, detail: string) =>
+  new ProxyError(502, `The proxy could not open a tunnel to ${target}: ${detail}`, {
+    code: "tunnel_unreachable",
+  });

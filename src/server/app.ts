@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import FindMyWay from "find-my-way";
+import { forwardedVia } from "../forward/via.ts";
 import { observeRoutes } from "../observe/observe-routes.ts";
 import type { RequestRecord } from "../observe/request-record.ts";
 import { logWhenDone } from "../observe/request-record.ts";
@@ -36,6 +37,10 @@ const ANY: readonly Method[] = ["GET", "POST", "DELETE", "PUT", "PATCH"];
  */
 export function createRequestListener(
   ctx: ProxyContext,
+  options: {
+    /** Forward mode: the local CA, served at `GET /ca.pem` for clients to trust. */
+    readonly caCertificatePem?: string;
+  } = {},
 ): (request: IncomingMessage, response: ServerResponse) => void {
   const router = FindMyWay({
     ignoreTrailingSlash: true,
@@ -80,7 +85,8 @@ export function createRequestListener(
   const cors = createCors(ctx.config.corsOrigins);
 
   return (request, response) => {
-    const record: RequestRecord = {};
+    const via = forwardedVia(request);
+    const record: RequestRecord = via === undefined ? {} : { via };
     logWhenDone(ctx.logger, request, response, record);
     guardBody(request, response, ctx.config.timeouts.bodyIdleMs);
     ctx.observer?.begin(request, response, record);
@@ -126,8 +132,24 @@ export function createRequestListener(
         if (!ctx.tokens.ready) throw upstreamAuthNotReady(ctx.tokens.lastError());
         sendJson(response, 200, { status: "ready" });
       },
+      ...(options.caCertificatePem === undefined
+        ? {}
+        : { "/ca.pem": caCertificateRoute(options.caCertificatePem) }),
     };
   }
+}
+
+/** The CA certificate (public, no key needed): `curl -o ca.pem http://proxy:11437/ca.pem`. */
+function caCertificateRoute(pem: string): RouteHandler {
+  const body = Buffer.from(pem);
+  return (_request, response) => {
+    response.writeHead(200, {
+      "content-type": "application/x-pem-file",
+      "content-length": body.length,
+      "content-disposition": 'attachment; filename="azure-oai-proxy-ca.pem"',
+    });
+    response.end(body);
+  };
 }
 
 /** openai mode's route table: OpenAI itself, one target. Built once. */

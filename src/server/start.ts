@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { basename, dirname, resolve } from "node:path";
 import pino, { type Logger } from "pino";
-import { clientAuthenticator, resourceCredential } from "../azure/credentials.ts";
+import { clientAuthenticator, proxyKeyCheck, resourceCredential } from "../azure/credentials.ts";
 import { DeploymentDirectory } from "../azure/deployments.ts";
 import { checkResource } from "../azure/resource-check.ts";
 import type { Config } from "../config/config.ts";
@@ -15,6 +15,7 @@ import {
   type TopologyError,
   topologyFromEnv,
 } from "../config/topology.ts";
+import { createForwardProxy, type ForwardProxy } from "../forward/forward-proxy.ts";
 import { EntraTokens } from "../identity/entra-tokens.ts";
 import { createObserver } from "../observe/create-observer.ts";
 import { OPERATIONS } from "../openai/operations.ts";
@@ -25,6 +26,7 @@ import { HealthRegistry, RouteTable } from "../routing/route-table.ts";
 import { ServedCertificate } from "../tls/certificates.ts";
 import { createRequestListener } from "./app.ts";
 import { answerClientError } from "./client-error.ts";
+import { loadForwardAuthority } from "./forward-mode.ts";
 import { attachRealtime } from "./realtime.ts";
 import { Shutdown } from "./shutdown.ts";
 
@@ -154,6 +156,12 @@ export async function startProxy(
     ready: true,
   };
   const shutdown = new Shutdown(ctx);
+  const authority = config.forward.enabled
+    ? await loadForwardAuthority(config.forward, log)
+    : undefined;
+  const pipeline = shutdown.track(
+    createRequestListener(ctx, { caCertificatePem: authority?.certificatePem }),
+  );
   const serverOptions = {
     // Load balancers keep connections longer than Node's 5 s; closing first races their reuse.
     keepAliveTimeout: 72_000,
@@ -162,7 +170,27 @@ export async function startProxy(
     // How often that is checked (Node's default, 30 s, would let a short limit run long).
     connectionsCheckingInterval: Math.min(30_000, Math.max(250, config.timeouts.requestBodyMs / 4)),
   };
-  const listener = shutdown.track(createRequestListener(ctx));
+  // HTTPS_PROXY mode: requests inside CONNECT tunnels and absolute-form requests go through the
+  // same pipeline as direct ones, WebSocket upgrades through the same upgrade handler.
+  const forward: ForwardProxy | undefined =
+    authority &&
+    createForwardProxy({
+      settings: config.forward,
+      authority,
+      handleRequest: pipeline,
+      handleUpgrade: (request, socket, head) => {
+        if (!server.emit("upgrade", request, socket, head)) socket.destroy();
+      },
+      acceptsKey: proxyKeyCheck(config),
+      log,
+      serverOptions,
+    });
+  const listener: typeof pipeline =
+    forward === undefined
+      ? pipeline
+      : (request, response) => {
+          if (!forward.handleAbsoluteForm(request, response)) pipeline(request, response);
+        };
   const tlsFiles = config.tls ?? topology.tls;
   const certificate =
     tlsFiles === undefined
@@ -189,6 +217,7 @@ export async function startProxy(
     certificate.serve(secure);
     server = secure;
   }
+  if (forward !== undefined) server.on("connect", forward.handleConnect);
   server.on("clientError", answerClientError);
   const realtimeOperation = OPERATIONS.find((o) => o.websocket);
   const realtime =
@@ -277,7 +306,10 @@ export async function startProxy(
           await shutdown.drain(
             server,
             timeoutMs,
-            () => realtime?.closeAll(),
+            () => {
+              realtime?.closeAll();
+              forward?.close();
+            },
             () => realtime?.open ?? 0,
           );
         } finally {
