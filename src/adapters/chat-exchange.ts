@@ -74,7 +74,8 @@ class ChatOverResponses implements ChatExchange {
 
   requestBody(chat: unknown, deployment: string): TranslatedRequest {
     this.includeUsage = includeUsage(chat);
-    return chatToResponses(chat, deployment);
+    // Every Responses-only family (codex, the -pro models, deep research) is a reasoning model.
+    return chatToResponses(chat, deployment, { reasoning: true });
   }
 
   responseBody(upstream: unknown): unknown {

@@ -24,9 +24,14 @@ const DROPPED = ["stop", "presence_penalty", "frequency_penalty", "logit_bias", 
 /**
  * A Chat Completions request as a Responses API request for `deployment`. What the Responses API
  * cannot express and would change the answer's shape (several choices, log probabilities, audio)
- * is refused with a 400 naming the parameter; sampling controls it lacks are dropped and listed.
+ * is refused with a 400 naming the parameter; sampling controls it lacks (and, for reasoning
+ * models, those away from their default) are dropped and listed.
  */
-export function chatToResponses(body: unknown, deployment: string): TranslatedRequest {
+export function chatToResponses(
+  body: unknown,
+  deployment: string,
+  options: { reasoning: boolean } = { reasoning: false },
+): TranslatedRequest {
   const chat = readChatRequest(body);
   refuseInexpressible(chat);
   const out: Record<string, unknown> = { model: deployment };
@@ -37,6 +42,15 @@ export function chatToResponses(body: unknown, deployment: string): TranslatedRe
   out.input = input;
 
   for (const name of SAME_NAME) if (isSet(chat[name])) out[name] = chat[name];
+  if (options.reasoning) {
+    // Reasoning models refuse sampling controls away from their default of 1.
+    for (const name of ["temperature", "top_p"] as const) {
+      if (isSet(out[name]) && out[name] !== 1) {
+        delete out[name];
+        adapted.push(`-${name}`);
+      }
+    }
+  }
   for (const name of DROPPED) {
     if (isSet(chat[name])) adapted.push(`-${name}`);
   }

@@ -195,4 +195,15 @@ describe("chatToResponses", () => {
       (error: unknown) => error instanceof ProxyError && error.param === "messages",
     );
   });
+
+  it("drops temperature and top_p away from 1 for reasoning models, and lists them", () => {
+    const { body, adapted } = chatToResponses(
+      { messages: [{ role: "user", content: "x" }], temperature: 0.2, top_p: 1 },
+      "d",
+      { reasoning: true },
+    );
+    assert.equal("temperature" in body, false);
+    assert.equal(body.top_p, 1);
+    assert.deepEqual(adapted, ["-temperature"]);
+  });
 });
