@@ -1,16 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type Emulator, startEmulator } from "../src/index.ts";
-import { chatBody, jsonEvents, postDated, postV1, readEvents } from "./client.ts";
-
-/** One deployment per model family Azure serves differently. */
-export const FAMILY_DEPLOYMENTS = [
-  { id: "gpt-4o", model: "gpt-4o" },
-  { id: "codex", model: "gpt-5-codex" },
-  { id: "o3-mini", model: "o3-mini" },
-  { id: "deepseek", model: "DeepSeek-R1" },
-  { id: "claude", model: "claude-sonnet-4-5" },
-];
+import {
+  chatBody,
+  FAMILY_DEPLOYMENTS,
+  jsonEvents,
+  postDated,
+  postV1,
+  readEvents,
+} from "./client.ts";
 
 describe("model families", () => {
   let emulator: Emulator;
