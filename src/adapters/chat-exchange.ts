@@ -29,8 +29,11 @@ export interface ChatExchange {
   requestBody(chat: unknown, deployment: string): TranslatedRequest;
   /** The `chat.completion` for the upstream's 2xx JSON answer. */
   responseBody(upstream: unknown): unknown;
-  /** The OpenAI-shaped body for the upstream's error answer; the caller keeps the status. */
-  errorBody(status: number, upstream: unknown): unknown;
+  /**
+   * The OpenAI-shaped body for the upstream's error answer (the caller keeps the status);
+   * undefined when it is Azure's own error shape, which the proxy translates as usual.
+   */
+  errorBody(status: number, upstream: unknown): OpenAIErrorBody | undefined;
   /** The translator for a streamed answer; undefined when the upstream already streams chat chunks. */
   streamTranslator(): ChatStreamTranslator | undefined;
 }
@@ -59,8 +62,8 @@ class ChatPassThrough implements ChatExchange {
     return upstream;
   }
 
-  errorBody(_status: number, upstream: unknown): unknown {
-    return upstream;
+  errorBody(): undefined {
+    return undefined;
   }
 
   streamTranslator(): undefined {
@@ -82,9 +85,9 @@ class ChatOverResponses implements ChatExchange {
     return responsesToChat(upstream);
   }
 
-  /** Azure's Responses API errors are already OpenAI-shaped. */
-  errorBody(_status: number, upstream: unknown): unknown {
-    return upstream;
+  /** Azure's Responses API errors have Azure's usual shape. */
+  errorBody(): undefined {
+    return undefined;
   }
 
   streamTranslator(): ChatStreamTranslator {

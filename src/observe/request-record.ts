@@ -57,6 +57,10 @@ export interface RequestRecord {
   responseModel?: string;
   /** `performance.now()` when the request arrived, for `firstByteMs`; not logged. */
   startedAt?: number;
+  /** Changes made to the request for the deployment's model, as in `x-azure-oai-proxy-adapted`. */
+  adapted?: string;
+  /** The API a chat request was sent over when not Chat Completions (`responses`, `anthropic-messages`). */
+  upstreamApi?: string;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   upstreamAuthNotReady,
 } from "../openai/errors.ts";
 import { FORWARD_ANY, OPERATIONS } from "../openai/operations.ts";
+import { chatCompletionsHandler } from "../proxy/chat-handler.ts";
 import type { ProxyContext } from "../proxy/context.ts";
 import {
   openaiPassthroughHandler,
@@ -67,7 +68,10 @@ export function createRequestListener(
   } else {
     for (const operation of OPERATIONS) {
       if (operation.websocket) continue; // served by the upgrade handler (realtime.ts)
-      on(operation.method, operation.path, operationHandler(operation, ctx));
+      // Chat goes to every model family (Responses-only, Claude, reasoning, Foundry) its own way.
+      const handler =
+        operation.id === "chat.completions" ? chatCompletionsHandler : operationHandler;
+      on(operation.method, operation.path, handler(operation, ctx));
     }
     on(ANY, FORWARD_ANY.path, operationHandler(FORWARD_ANY, ctx));
     for (const [path, handler] of Object.entries(modelRoutes(ctx))) on("GET", path, handler);

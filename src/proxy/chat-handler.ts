@@ -1,0 +1,262 @@
+import type { IncomingMessage } from "node:http";
+import { type ChatExchange, chatExchangeFor } from "../adapters/chat-exchange.ts";
+import { isChatNotSupported } from "../adapters/operation-not-supported.ts";
+import {
+  adaptationForAzureError,
+  adaptedHeader,
+  applyAdaptations,
+} from "../adapters/reasoning-params.ts";
+import { ANTHROPIC_VERSION, anthropicMessagesUrl } from "../azure/anthropic-endpoint.ts";
+import { type ClientAuth, upstreamCredential } from "../azure/credentials.ts";
+import { buildAzureUrl, buildUpstreamHeaders } from "../azure/request.ts";
+import { invalidJson, jsonBodyNotObject, modelNotFound } from "../openai/errors.ts";
+import type { Operation } from "../openai/operations.ts";
+import { type FamilyMatch, modelFamily } from "../routing/model-family.ts";
+import { poolFor } from "../routing/pool-for.ts";
+import type { Target } from "../routing/target.ts";
+import { planBody } from "./body-plan.ts";
+import type { ProxyContext } from "./context.ts";
+import { type ForwardPlan, forwardWithFailover } from "./failover.ts";
+import type { RouteHandler } from "./operation-handler.ts";
+import type { RelayOptions } from "./relay.ts";
+import type { UpstreamRequest } from "./upstream-call.ts";
+
+/** What the proxy learned about a deployment from Azure's refusals; kept while the target lives. */
+interface Learned {
+  /** Azure answered chat with OperationNotSupported: chat goes over the Responses API. */
+  responses: boolean;
+  /** Parameter changes Azure asked for ("max_tokens->max_completion_tokens", "-temperature"). */
+  adaptations: string[];
+}
+
+const learnedByTarget = new WeakMap<Target, Learned>();
+
+function learnedFor(target: Target): Learned {
+  let learned = learnedByTarget.get(target);
+  if (learned === undefined) {
+    learned = { responses: false, adaptations: [] };
+    learnedByTarget.set(target, learned);
+  }
+  return learned;
+}
+
+/** How long a chat request waits for the deployment listing to learn a deployment's model. */
+const LISTING_WAIT_MS = 3000;
+
+/**
+ * Chat Completions for every model family: each target's family (from the model its deployment
+ * runs, else its name, else what Azure's refusals taught) decides whether the chat body goes as
+ * it is, with reasoning parameters adapted, over the Responses API, or over Anthropic's Messages
+ * API; the answer comes back as chat. Azure's 400 OperationNotSupported and "Unsupported
+ * parameter/value" answers are met by sending the same target the fitting request before any
+ * byte reached the client, and remembered for the deployment.
+ */
+export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext): RouteHandler {
+  const { config } = ctx;
+  const relay: RelayOptions = {
+    stream: operation.stream,
+    keepAzureStreamArtefacts: config.keepAzureStreamArtefacts,
+  };
+  const resolution = { modelMapper: config.modelMapper, directoryFor: ctx.directoryFor };
+  return async (request, response, params, record) => {
+    record.operation = operation.id;
+    const auth = ctx.authenticate(request.headers);
+    const routes = ctx.routes;
+    const body = await planBody(operation, request, config, routes.topology.models.size > 0);
+    const model = body.model;
+    const pool = await poolFor(resolution, routes, auth, model);
+    record.model = model;
+    if (pool === undefined) throw modelNotFound(model ?? "");
+    const raw = body.bodyFor(undefined, 0)?.body;
+    const chat = parseChat(raw);
+    const query = queryOf(request);
+    // The model behind each deployment decides its family: the listing poolFor already fetched
+    // for the fallback resource is at hand; other resources' listings are warmed for later.
+    const fallback = routes.topology.fallback;
+    if (config.adaptParams && fallback !== undefined) {
+      const listing = await ctx
+        .directoryFor(fallback)
+        .get(upstreamCredential(fallback, auth), LISTING_WAIT_MS);
+      if (listing !== null) listings.set(fallback, listing);
+    }
+
+    /** Per target: the exchange of the latest attempt and the changes it made. */
+    const exchanges = new Map<
+      Target,
+      { exchange: ChatExchange; sent: Record<string, unknown>; adapted: string[] }
+    >();
+
+    const plan: ForwardPlan = {
+      pool,
+      relay,
+      targetHeader: config.targetHeader,
+      request(target: Target, attempt: number): UpstreamRequest | undefined {
+        const { resource, deployment } = target;
+        if (deployment === undefined) return undefined;
+        const learned = learnedFor(target);
+        const found = familyOf(target, learned, listedModel(ctx, target, auth));
+        // AZURE_OPENAI_PROXY_ADAPT_PARAMS=off leaves parameters alone; other APIs are still spoken.
+        const family: FamilyMatch =
+          !config.adaptParams && found.family === "reasoning" ? { family: "chat" } : found;
+        const exchange = chatExchangeFor(family);
+        const translated = exchange.requestBody(chat, deployment);
+        const adapted = [...translated.adapted];
+        let sent = translated.body;
+        if (exchange.api === "chat" && config.adaptParams && learned.adaptations.length > 0) {
+          sent = applyAdaptations(sent, learned.adaptations);
+          for (const change of learned.adaptations)
+            if (!adapted.includes(change)) adapted.push(change);
+        }
+        exchanges.set(target, { exchange, sent, adapted });
+        const credential = upstreamCredential(resource, auth);
+        if (exchange.api === "chat" && family.family !== "foundry" && sent === chat) {
+          // Nothing changed: the client's bytes go on as they came (dated) or with `model` set (v1).
+          const inBody = deployment !== model && resource.apiStyle === "v1";
+          const bytes = body.bodyFor(inBody ? deployment : undefined, attempt);
+          if (bytes === undefined) return undefined;
+          const headers = buildUpstreamHeaders(request.headers, credential, bytes.length);
+          if (bytes.contentType !== undefined) headers["content-type"] = bytes.contentType;
+          const url = buildAzureUrl(resource, operation, deployment, params, query);
+          return { url, method: "POST", headers, body: bytes.body };
+        }
+        let url: string;
+        if (exchange.api === "anthropic-messages") {
+          url = anthropicMessagesUrl(resource.endpoint);
+        } else if (exchange.api === "responses") {
+          url = `${resource.endpoint}/openai/v1/responses`;
+        } else if (family.family === "foundry" || resource.apiStyle === "v1") {
+          // Foundry models answer only through the v1 API, with the deployment in `model`.
+          sent = { ...sent, model: deployment };
+          url = buildAzureUrl(
+            { ...resource, apiStyle: "v1", apiVersion: "" },
+            operation,
+            deployment,
+            params,
+            query,
+          );
+        } else {
+          url = buildAzureUrl(resource, operation, deployment, params, query);
+        }
+        const bytes = Buffer.from(JSON.stringify(sent));
+        const headers = buildUpstreamHeaders(request.headers, credential, bytes.length);
+        headers["content-type"] = "application/json";
+        if (exchange.api === "anthropic-messages") {
+          headers["anthropic-version"] = ANTHROPIC_VERSION;
+          // Anthropic's API takes a key as x-api-key; an Entra token stays a Bearer token.
+          if (credential?.header === "api-key") {
+            delete headers["api-key"];
+            headers["x-api-key"] = credential.value;
+          }
+        }
+        return { url, method: "POST", headers, body: bytes };
+      },
+      relayFor(target) {
+        const current = exchanges.get(target);
+        if (current === undefined) return relay;
+        const { exchange, adapted } = current;
+        const header = adaptedHeader(adapted);
+        if (header !== undefined) record.adapted = header;
+        const headers =
+          header === undefined
+            ? relay.headers
+            : { ...relay.headers, "x-azure-oai-proxy-adapted": header };
+        if (exchange.api === "chat")
+          return headers === relay.headers ? relay : { ...relay, headers };
+        record.upstreamApi = exchange.api;
+        return {
+          ...relay,
+          ...(headers === undefined ? {} : { headers }),
+          translation: {
+            json: (answer) => exchange.responseBody(answer),
+            stream: () => exchange.streamTranslator() ?? passThrough(),
+            error: (status, answer) => exchange.errorBody(status, answer),
+          },
+        };
+      },
+      retrySameTarget(target, outcome) {
+        const current = exchanges.get(target);
+        if (current === undefined || current.exchange.api !== "chat") return false;
+        const learned = learnedFor(target);
+        const error = parseJson(outcome.body);
+        if (isChatNotSupported(outcome.status, error)) {
+          learned.responses = true;
+          return true;
+        }
+        if (!config.adaptParams) return false;
+        const change = adaptationForAzureError(outcome.status, error, current.sent);
+        if (change === undefined || learned.adaptations.includes(change)) return false;
+        learned.adaptations.push(change);
+        return true;
+      },
+    };
+    try {
+      await forwardWithFailover(ctx.agent, plan, response, record, {
+        maxAttempts: config.maxAttempts,
+        headersTimeoutMs: body.streaming
+          ? config.timeouts.streamFirstByteMs
+          : config.timeouts.responseMs,
+        bodyTimeoutMs: config.timeouts.idleMs,
+        totalMs: config.timeouts.totalMs,
+      });
+    } finally {
+      await body.discard();
+    }
+  };
+}
+
+function familyOf(target: Target, learned: Learned, model: string | undefined): FamilyMatch {
+  if (learned.responses) return { family: "responses-only" };
+  return modelFamily(target.deployment ?? "", model);
+}
+
+/** The model a deployment runs, from its resource's listing when it is at hand. */
+function listedModel(ctx: ProxyContext, target: Target, auth: ClientAuth): string | undefined {
+  const listing = listings.get(target.resource);
+  if (listing === undefined) return warmListing(ctx, target, auth);
+  return listing.deployments.find((d) => d.id === target.deployment)?.model;
+}
+
+const listings = new WeakMap<object, { deployments: readonly { id: string; model: string }[] }>();
+
+/** Starts (or refreshes) the listing for later requests; this one goes by the deployment's name. */
+function warmListing(ctx: ProxyContext, target: Target, auth: ClientAuth): undefined {
+  ctx
+    .directoryFor(target.resource)
+    .get(upstreamCredential(target.resource, auth), LISTING_WAIT_MS)
+    .then((listing) => {
+      if (listing !== null) listings.set(target.resource, listing);
+    })
+    .catch(() => {});
+  return undefined;
+}
+
+function parseChat(raw: unknown): Record<string, unknown> {
+  if (!Buffer.isBuffer(raw)) throw jsonBodyNotObject();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString("utf8"));
+  } catch (error) {
+    throw invalidJson((error as Error).message);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw jsonBodyNotObject();
+  return parsed as Record<string, unknown>;
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function passThrough() {
+  return { push: (chunk: Buffer) => chunk, end: () => undefined };
+}
+
+function queryOf(request: IncomingMessage): string {
+  const url = request.url ?? "";
+  const mark = url.indexOf("?");
+  return mark === -1 ? "" : url.slice(mark + 1);
+}
