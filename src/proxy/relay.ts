@@ -28,6 +28,8 @@ export interface RelayOptions {
   readonly headers?: Record<string, string>;
   /** Set when the upstream speaks another API than the client. */
   readonly translation?: AnswerTranslation;
+  /** Error answers go on as the upstream sent them (a native Anthropic client reads Anthropic's). */
+  readonly rawErrors?: boolean;
 }
 
 /**
@@ -87,6 +89,13 @@ export function relayAzureError(
   options: RelayOptions,
   log: RequestRecord,
 ): void {
+  if (options.rawErrors === true) {
+    const headers = copyHeaders(outcome.headers, (name) => name === "content-length");
+    if (options.headers) Object.assign(headers, options.headers);
+    log.error = `upstream ${outcome.status}`;
+    res.writeHead(outcome.status, headers).end(outcome.body);
+    return;
+  }
   const translated =
     options.translation?.error(outcome.status, parsedJson(outcome.body)) ??
     translateAzureError(outcome.status, outcome.body);

@@ -14,6 +14,10 @@ import {
   upstreamAuthNotReady,
 } from "../openai/errors.ts";
 import { FORWARD_ANY, OPERATIONS } from "../openai/operations.ts";
+import {
+  ANTHROPIC_MESSAGES_PATHS,
+  anthropicMessagesHandler,
+} from "../proxy/anthropic-messages-handler.ts";
 import { chatCompletionsHandler } from "../proxy/chat-handler.ts";
 import type { ProxyContext } from "../proxy/context.ts";
 import {
@@ -73,6 +77,8 @@ export function createRequestListener(
         operation.id === "chat.completions" ? chatCompletionsHandler : operationHandler;
       on(operation.method, operation.path, handler(operation, ctx));
     }
+    const messages = anthropicMessagesHandler(ctx);
+    for (const path of ANTHROPIC_MESSAGES_PATHS) on("POST", path, messages);
     on(ANY, FORWARD_ANY.path, operationHandler(FORWARD_ANY, ctx));
     for (const [path, handler] of Object.entries(modelRoutes(ctx))) on("GET", path, handler);
     const legacy: RouteHandler = () => {
