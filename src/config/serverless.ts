@@ -23,8 +23,9 @@ export function serverlessKeyVariables(model: string): string[] {
 }
 
 /**
- * Reads `AZURE_AI_STUDIO_DEPLOYMENTS=model=Name:region,...` as the Go proxy did, with each model's
- * key from `AZURE_OPENAI_KEY_<MODEL>` (upper case; non-alphanumerics as written or as `_`).
+ * Reads `AZURE_AI_STUDIO_DEPLOYMENTS=model=Name:region,...` as the Go proxy did (or
+ * `model=https://host` for an endpoint given whole), with each model's key from
+ * `AZURE_OPENAI_KEY_<MODEL>` (upper case; non-alphanumerics as written or as `_`).
  * Pushes a problem naming the variable for each entry it cannot read.
  */
 export function parseServerlessDeployments(
@@ -38,6 +39,15 @@ export function parseServerlessDeployments(
     const trimmed = entry.trim();
     if (trimmed === "") continue;
     const [model, target, extra] = trimmed.split("=");
+    if (model && extra === undefined && target !== undefined && /^https?:\/\//.test(target)) {
+      // An endpoint given whole (a private or test endpoint) instead of Name:region.
+      out.push({
+        model: model.trim().toLowerCase(),
+        endpoint: target.replace(/\/+$/, ""),
+        apiKey: keyOf(model, env),
+      });
+      continue;
+    }
     const [name, region, rest] = (target ?? "").split(":");
     if (
       extra !== undefined ||
@@ -53,12 +63,16 @@ export function parseServerlessDeployments(
       );
       continue;
     }
-    const keyVariable = serverlessKeyVariables(model).find((v) => env[v]?.trim());
     out.push({
       model: model.trim().toLowerCase(),
       endpoint: `https://${name.toLowerCase()}.${region}.models.ai.azure.com`,
-      apiKey: keyVariable === undefined ? undefined : env[keyVariable]?.trim(),
+      apiKey: keyOf(model, env),
     });
   }
   return out;
+}
+
+function keyOf(model: string, env: Env): string | undefined {
+  const keyVariable = serverlessKeyVariables(model).find((v) => env[v]?.trim());
+  return keyVariable === undefined ? undefined : env[keyVariable]?.trim();
 }

@@ -24,6 +24,11 @@ export interface ResourceConfig {
   readonly apiKey: string | undefined;
   /** Keyless: a Microsoft Entra ID token is sent instead of any key. Absent means key auth. */
   readonly entra?: EntraAuth | undefined;
+  /**
+   * `serverless`: a legacy `*.models.ai.azure.com` endpoint serving one model at OpenAI-shaped
+   * paths with a Bearer key (AZURE_AI_STUDIO_DEPLOYMENTS). Absent: an Azure OpenAI resource.
+   */
+  readonly kind?: "serverless";
 }
 
 export interface TargetConfig {
@@ -73,7 +78,24 @@ export function topologyFromEnv(azure: AzureConfig): Topology {
   const resources = new Map<string, ResourceConfig>();
   const env = envResource(azure);
   if (env) resources.set(env.name, env);
-  return { resources, fallback: env, models: new Map(), source: "environment" };
+  const models = new Map<string, ModelRouteConfig>();
+  for (const serverless of azure.serverless ?? []) {
+    const resource: ResourceConfig = {
+      name: `serverless:${serverless.model}`,
+      endpoint: serverless.endpoint,
+      apiStyle: "v1",
+      apiVersion: "",
+      apiKey: serverless.apiKey,
+      kind: "serverless",
+    };
+    resources.set(resource.name, resource);
+    models.set(serverless.model, {
+      name: serverless.model,
+      strategy: "priority",
+      targets: [{ resource: resource.name, deployment: serverless.model, priority: 0, weight: 1 }],
+    });
+  }
+  return { resources, fallback: env, models, source: "environment" };
 }
 
 function envResource(azure: AzureConfig): ResourceConfig | undefined {

@@ -8,13 +8,13 @@ import {
 } from "../adapters/reasoning-params.ts";
 import { ANTHROPIC_VERSION, anthropicMessagesUrl } from "../azure/anthropic-endpoint.ts";
 import { type ClientAuth, upstreamCredential } from "../azure/credentials.ts";
-import { buildAzureUrl, buildUpstreamHeaders } from "../azure/request.ts";
+import { buildAzureUrl, buildUpstreamHeaders, type UpstreamCredential } from "../azure/request.ts";
 import { invalidJson, jsonBodyNotObject, modelNotFound } from "../openai/errors.ts";
 import type { Operation } from "../openai/operations.ts";
 import { type FamilyMatch, modelFamily } from "../routing/model-family.ts";
 import { poolFor } from "../routing/pool-for.ts";
 import type { Target } from "../routing/target.ts";
-import { planBody } from "./body-plan.ts";
+import { type BodyPlan, planBody } from "./body-plan.ts";
 import type { ProxyContext } from "./context.ts";
 import { type ForwardPlan, forwardWithFailover } from "./failover.ts";
 import type { RouteHandler } from "./operation-handler.ts";
@@ -94,7 +94,11 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
         const { resource, deployment } = target;
         if (deployment === undefined) return undefined;
         const learned = learnedFor(target);
-        const found = familyOf(target, learned, listedModel(ctx, target, auth));
+        // A serverless endpoint is plain chat at OpenAI's paths, whatever model it runs.
+        const found: FamilyMatch =
+          resource.kind === "serverless"
+            ? { family: "chat" }
+            : familyOf(target, learned, listedModel(ctx, target, auth));
         // AZURE_OPENAI_PROXY_ADAPT_PARAMS=off leaves parameters alone; other APIs are still spoken.
         const family: FamilyMatch =
           !config.adaptParams && found.family === "reasoning" ? { family: "chat" } : found;
@@ -109,6 +113,8 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
         }
         exchanges.set(target, { exchange, sent, adapted });
         const credential = upstreamCredential(resource, auth);
+        if (resource.kind === "serverless")
+          return serverlessRequest(request, resource.endpoint, credential, body);
         if (exchange.api === "chat" && family.family !== "foundry" && sent === chat) {
           // Nothing changed: the client's bytes go on as they came (dated) or with `model` set (v1).
           const inBody = deployment !== model && resource.apiStyle === "v1";
@@ -259,4 +265,25 @@ function queryOf(request: IncomingMessage): string {
   const url = request.url ?? "";
   const mark = url.indexOf("?");
   return mark === -1 ? "" : url.slice(mark + 1);
+}
+
+/**
+ * A legacy serverless endpoint serves one model at OpenAI's paths with a Bearer key (the Go
+ * proxy's AZURE_AI_STUDIO_DEPLOYMENTS): the client's body goes on as it came.
+ */
+function serverlessRequest(
+  request: IncomingMessage,
+  endpoint: string,
+  credential: UpstreamCredential | undefined,
+  body: BodyPlan,
+): UpstreamRequest | undefined {
+  const bytes = body.bodyFor(undefined, 0);
+  if (bytes === undefined) return undefined;
+  const headers = buildUpstreamHeaders(request.headers, undefined, bytes.length);
+  headers["content-type"] = "application/json";
+  if (credential !== undefined) {
+    headers.authorization =
+      credential.header === "api-key" ? `Bearer ${credential.value}` : credential.value;
+  }
+  return { url: `${endpoint}/v1/chat/completions`, method: "POST", headers, body: bytes.body };
 }

@@ -37,3 +37,18 @@ describe("parseServerlessDeployments", () => {
     assert.match(problems[0] ?? "", /AZURE_AI_STUDIO_DEPLOYMENTS: "bad" is not model=Name:region/);
   });
 });
+
+describe("parseServerlessDeployments with a whole endpoint", () => {
+  it("takes model=https://host for a private or test endpoint", () => {
+    const problems: string[] = [];
+    assert.deepEqual(
+      parseServerlessDeployments(
+        "llama=http://127.0.0.1:4000/",
+        { AZURE_OPENAI_KEY_LLAMA: "k" },
+        problems,
+      ),
+      [{ model: "llama", endpoint: "http://127.0.0.1:4000", apiKey: "k" }],
+    );
+    assert.deepEqual(problems, []);
+  });
+});
