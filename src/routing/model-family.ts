@@ -29,6 +29,17 @@ const ROWS: readonly (FamilyMatch & { readonly pattern: RegExp })[] = table.fami
 
 const CHAT: FamilyMatch = { family: "chat" };
 
+const PROVIDERS: readonly (readonly [RegExp, string])[] = table.families.flatMap((row) =>
+  "provider" in row && row.provider !== undefined
+    ? [[new RegExp(row.match, "i"), row.provider] as const]
+    : [],
+);
+
+/** Who makes a model, for `owned_by` in `/v1/models`: `azure-openai` unless the table says. */
+export function modelProvider(model: string): string {
+  return PROVIDERS.find(([pattern]) => pattern.test(model))?.[1] ?? "azure-openai";
+}
+
 /** The family of a name by the built-in table, if a row matches. */
 function familyOfName(name: string): FamilyMatch | undefined {
   const row = ROWS.find((r) => r.pattern.test(name));

@@ -147,6 +147,14 @@ describe("every model family through Chat Completions", () => {
     });
   }
 
+  it("lists Claude and Foundry deployments in /v1/models, owned_by naming the provider", async () => {
+    const owners = new Map<string, string>();
+    for await (const model of client.models.list()) owners.set(model.id, model.owned_by);
+    assert.equal(owners.get("claude-sonnet-4-5"), "anthropic");
+    assert.equal(owners.get("DeepSeek-R1"), "deepseek");
+    assert.equal(owners.get("codex"), "azure-openai");
+  });
+
   it("sends a codex deployment's chat over the Responses API", async () => {
     await client.chat.completions.create({
       model: "codex",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { modelFamily } from "../../src/routing/model-family.ts";
+import { modelFamily, modelProvider } from "../../src/routing/model-family.ts";
 
 const familyOf = (name: string) => modelFamily(name).family;
 
@@ -75,5 +75,15 @@ describe("modelFamily", () => {
     assert.equal(modelFamily("claude", "claude-sonnet-4-5").family, "anthropic");
     assert.equal(modelFamily("o3-prod").family, "reasoning");
     assert.equal(modelFamily("prod", "o4-mini-2025-04-16.ft-abc").family, "reasoning");
+  });
+});
+
+describe("modelProvider", () => {
+  it("names who makes a model, for owned_by in /v1/models", () => {
+    assert.equal(modelProvider("claude-sonnet-4-5"), "anthropic");
+    assert.equal(modelProvider("DeepSeek-R1"), "deepseek");
+    assert.equal(modelProvider("Llama-3.3-70B-Instruct"), "meta");
+    assert.equal(modelProvider("grok-3"), "xai");
+    assert.equal(modelProvider("gpt-4o"), "azure-openai");
   });
 });
