@@ -68,7 +68,12 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
     record.model = model;
     if (pool === undefined) throw modelNotFound(model ?? "");
     const raw = body.bodyFor(undefined, 0)?.body;
-    const chat = parseChat(raw);
+    // Parsed only when a family needs the body read (plain chat goes on as bytes).
+    let parsed: Record<string, unknown> | undefined;
+    const chatBody = () => {
+      parsed ??= parseChat(raw);
+      return parsed;
+    };
     const query = queryOf(request);
     // The model behind each deployment decides its family: the listing poolFor already fetched
     // for the fallback resource is at hand; other resources' listings are warmed for later.
@@ -83,7 +88,7 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
     /** Per target: the exchange of the latest attempt and the changes it made. */
     const exchanges = new Map<
       Target,
-      { exchange: ChatExchange; sent: Record<string, unknown>; adapted: string[] }
+      { exchange: ChatExchange; sent: () => Record<string, unknown>; adapted: string[] }
     >();
 
     const plan: ForwardPlan = {
@@ -103,19 +108,13 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
         const family: FamilyMatch =
           !config.adaptParams && found.family === "reasoning" ? { family: "chat" } : found;
         const exchange = chatExchangeFor(family);
-        const translated = exchange.requestBody(chat, deployment);
-        const adapted = [...translated.adapted];
-        let sent = translated.body;
-        if (exchange.api === "chat" && config.adaptParams && learned.adaptations.length > 0) {
-          sent = applyAdaptations(sent, learned.adaptations);
-          for (const change of learned.adaptations)
-            if (!adapted.includes(change)) adapted.push(change);
-        }
-        exchanges.set(target, { exchange, sent, adapted });
         const credential = upstreamCredential(resource, auth);
+        const untouched =
+          family.family === "chat" && (learned.adaptations.length === 0 || !config.adaptParams);
+        if (untouched) exchanges.set(target, { exchange, sent: chatBody, adapted: [] });
         if (resource.kind === "serverless")
           return serverlessRequest(request, resource.endpoint, credential, body);
-        if (exchange.api === "chat" && family.family !== "foundry" && sent === chat) {
+        if (untouched) {
           // Nothing changed: the client's bytes go on as they came (dated) or with `model` set (v1).
           const inBody = deployment !== model && resource.apiStyle === "v1";
           const bytes = body.bodyFor(inBody ? deployment : undefined, attempt);
@@ -125,6 +124,16 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
           const url = buildAzureUrl(resource, operation, deployment, params, query);
           return { url, method: "POST", headers, body: bytes.body };
         }
+        const translated = exchange.requestBody(chatBody(), deployment);
+        const adapted = [...translated.adapted];
+        let sent = translated.body;
+        if (exchange.api === "chat" && config.adaptParams && learned.adaptations.length > 0) {
+          sent = applyAdaptations(sent, learned.adaptations);
+          for (const change of learned.adaptations)
+            if (!adapted.includes(change)) adapted.push(change);
+        }
+        const adaptedBody = sent;
+        exchanges.set(target, { exchange, sent: () => adaptedBody, adapted });
         let url: string;
         if (exchange.api === "anthropic-messages") {
           url = anthropicMessagesUrl(resource.endpoint);
@@ -189,7 +198,7 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
           return true;
         }
         if (!config.adaptParams) return false;
-        const change = adaptationForAzureError(outcome.status, error, current.sent);
+        const change = adaptationForAzureError(outcome.status, error, current.sent());
         if (change === undefined || learned.adaptations.includes(change)) return false;
         learned.adaptations.push(change);
         return true;
