@@ -29,7 +29,13 @@ export interface ResourceConfig {
    * paths with a Bearer key (AZURE_AI_STUDIO_DEPLOYMENTS). Absent: an Azure OpenAI resource.
    */
   readonly kind?: "serverless";
+  /** Where the resource serves Claude, when not its derived `*.services.ai.azure.com` host. */
+  readonly anthropicEndpoint?: string;
 }
+
+/** How a target's chat requests are sent, when the configuration says rather than the model table. */
+export const TARGET_APIS = ["chat", "responses", "anthropic", "v1"] as const;
+export type TargetApi = (typeof TARGET_APIS)[number];
 
 export interface TargetConfig {
   readonly resource: string;
@@ -38,6 +44,8 @@ export interface TargetConfig {
   readonly priority: number;
   /** Share among equals (priority, round-robin). */
   readonly weight: number;
+  /** `api:` of the target (or of its model): overrides the family the model table gives. */
+  readonly api?: TargetApi;
 }
 
 export interface ModelRouteConfig {
@@ -79,7 +87,18 @@ export function topologyFromEnv(azure: AzureConfig): Topology {
   const env = envResource(azure);
   if (env) resources.set(env.name, env);
   const models = new Map<string, ModelRouteConfig>();
+  addServerless(azure, resources, models);
+  return { resources, fallback: env, models, source: "environment" };
+}
+
+/** AZURE_AI_STUDIO_DEPLOYMENTS: one serverless resource and route per model a file does not name. */
+function addServerless(
+  azure: AzureConfig,
+  resources: Map<string, ResourceConfig>,
+  models: Map<string, ModelRouteConfig>,
+): void {
   for (const serverless of azure.serverless ?? []) {
+    if (models.has(serverless.model)) continue;
     const resource: ResourceConfig = {
       name: `serverless:${serverless.model}`,
       endpoint: serverless.endpoint,
@@ -95,7 +114,6 @@ export function topologyFromEnv(azure: AzureConfig): Topology {
       targets: [{ resource: resource.name, deployment: serverless.model, priority: 0, weight: 1 }],
     });
   }
-  return { resources, fallback: env, models, source: "environment" };
 }
 
 function envResource(azure: AzureConfig): ResourceConfig | undefined {
@@ -208,6 +226,7 @@ export async function parseTopology(
       }
     }
   }
+  addServerless(studio, resources, models);
   if (fallback === undefined && models.size === 0 && declared.size === 0) {
     problems.push("resources: no resource defined (and AZURE_OPENAI_ENDPOINT is not set)");
   }
@@ -229,6 +248,18 @@ function parseResource(
   }
   unknownKeys(path, raw, RESOURCE_FIELDS, problems);
   const endpoint = requiredEndpoint(`${path}.endpoint`, raw.endpoint, problems);
+  if (raw.kind !== undefined && raw.kind !== "serverless") {
+    problems.push(`${path}.kind: must be "serverless" when set, got ${JSON.stringify(raw.kind)}`);
+  }
+  const anthropicEndpoint =
+    raw.anthropicEndpoint === undefined
+      ? undefined
+      : parseEndpoint(
+          `${path}.anthropicEndpoint`,
+          String(raw.anthropicEndpoint),
+          problems,
+          /\/anthropic(\/v1)?$/,
+        );
   const apiKey = raw.apiKey === undefined || raw.apiKey === "" ? undefined : String(raw.apiKey);
   const version = raw.apiVersion === undefined ? DEFAULT_API_VERSION : String(raw.apiVersion);
   const parsed = parseApiVersion(version);
@@ -243,9 +274,22 @@ function parseResource(
     problems.push(fileKeyNeeded(name));
   }
   if (endpoint === undefined) return undefined;
+  if (raw.kind === "serverless") {
+    return { name, endpoint, apiStyle: "v1", apiVersion: "", apiKey, kind: "serverless" };
+  }
+  const extra = anthropicEndpoint === undefined ? {} : { anthropicEndpoint };
   return entra === undefined
-    ? { name, endpoint, apiStyle, apiVersion, apiKey }
-    : { name, endpoint, apiStyle, apiVersion, apiKey: undefined, entra };
+    ? { name, endpoint, apiStyle, apiVersion, apiKey, ...extra }
+    : { name, endpoint, apiStyle, apiVersion, apiKey: undefined, entra, ...extra };
+}
+
+function parseApi(path: string, raw: unknown, problems: string[]): TargetApi | undefined {
+  if (raw === undefined) return undefined;
+  if (!(TARGET_APIS as readonly unknown[]).includes(raw)) {
+    problems.push(`${path}: "${String(raw)}" is not one of ${TARGET_APIS.join(", ")}`);
+    return undefined;
+  }
+  return raw as TargetApi;
 }
 
 function parseModel(
@@ -260,6 +304,7 @@ function parseModel(
     return undefined;
   }
   unknownKeys(path, raw, MODEL_FIELDS, problems);
+  const modelApi = parseApi(`${path}.api`, raw.api, problems);
   const strategy = raw.strategy === undefined ? "priority" : String(raw.strategy);
   if (!(STRATEGIES as readonly string[]).includes(strategy)) {
     problems.push(`${path}.strategy: "${strategy}" is not one of ${STRATEGIES.join(", ")}`);
@@ -276,6 +321,7 @@ function parseModel(
       return;
     }
     unknownKeys(at, item, TARGET_FIELDS, problems);
+    const api = parseApi(`${at}.api`, item.api, problems) ?? modelApi;
     const resource = item.resource === undefined ? "" : String(item.resource);
     if (resource === "") problems.push(`${at}.resource: required`);
     else if (!resources.has(resource)) {
@@ -291,7 +337,7 @@ function parseModel(
     }
     const priority = numberField(`${at}.priority`, item.priority, 0, problems, 0);
     const weight = numberField(`${at}.weight`, item.weight, 1, problems, 1);
-    targets.push({ resource, deployment, priority, weight });
+    targets.push({ resource, deployment, priority, weight, ...(api === undefined ? {} : { api }) });
   });
   return { name, strategy: strategy as Strategy, targets };
 }

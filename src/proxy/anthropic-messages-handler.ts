@@ -66,7 +66,7 @@ export function anthropicMessagesHandler(ctx: ProxyContext): RouteHandler {
         if (credential?.header === "api-key") headers["x-api-key"] = credential.value;
         else if (credential !== undefined) headers.authorization = credential.value;
         return {
-          url: anthropicMessagesUrl(resource.endpoint),
+          url: anthropicMessagesUrl(resource.anthropicEndpoint ?? resource.endpoint),
           method: "POST",
           headers,
           body: bytes.body,

@@ -136,7 +136,7 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
         exchanges.set(target, { exchange, sent: () => adaptedBody, adapted });
         let url: string;
         if (exchange.api === "anthropic-messages") {
-          url = anthropicMessagesUrl(resource.endpoint);
+          url = anthropicMessagesUrl(resource.anthropicEndpoint ?? resource.endpoint);
         } else if (exchange.api === "responses") {
           url = `${resource.endpoint}/openai/v1/responses`;
         } else if (family.family === "foundry" || resource.apiStyle === "v1") {
@@ -219,9 +219,23 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
   };
 }
 
+/** The families the configuration's `api:` names. */
+const API_FAMILIES = {
+  chat: "chat",
+  responses: "responses-only",
+  anthropic: "anthropic",
+  v1: "foundry",
+} as const;
+
+/** The configuration's `api:` first, then what Azure taught, then the model table. */
 function familyOf(target: Target, learned: Learned, model: string | undefined): FamilyMatch {
+  const byTable = modelFamily(target.deployment ?? "", model);
+  if (target.api !== undefined) {
+    const family = API_FAMILIES[target.api];
+    return family === byTable.family ? byTable : { family };
+  }
   if (learned.responses) return { family: "responses-only" };
-  return modelFamily(target.deployment ?? "", model);
+  return byTable;
 }
 
 /** The model a deployment runs, from its resource's listing when it is at hand. */
