@@ -17,7 +17,7 @@ import type { Target } from "../routing/target.ts";
 import { type BodyPlan, planBody } from "./body-plan.ts";
 import type { ProxyContext } from "./context.ts";
 import { type ForwardPlan, forwardWithFailover } from "./failover.ts";
-import type { RouteHandler } from "./operation-handler.ts";
+import type { RouteHandler, RouteParams } from "./operation-handler.ts";
 import type { RelayOptions } from "./relay.ts";
 import type { UpstreamRequest } from "./upstream-call.ts";
 
@@ -125,68 +125,22 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
           return { url, method: "POST", headers, body: bytes.body };
         }
         const translated = exchange.requestBody(chatBody(), deployment);
+        // Changes Azure asked for on earlier requests to this deployment are made up front.
+        const remembered = exchange.api === "chat" && config.adaptParams ? learned.adaptations : [];
+        const sent = applyAdaptations(translated.body, remembered);
         const adapted = [...translated.adapted];
-        let sent = translated.body;
-        if (exchange.api === "chat" && config.adaptParams && learned.adaptations.length > 0) {
-          sent = applyAdaptations(sent, learned.adaptations);
-          for (const change of learned.adaptations)
-            if (!adapted.includes(change)) adapted.push(change);
-        }
-        const adaptedBody = sent;
-        exchanges.set(target, { exchange, sent: () => adaptedBody, adapted });
-        let url: string;
-        if (exchange.api === "anthropic-messages") {
-          url = anthropicMessagesUrl(resource.anthropicEndpoint ?? resource.endpoint);
-        } else if (exchange.api === "responses") {
-          url = `${resource.endpoint}/openai/v1/responses`;
-        } else if (family.family === "foundry" || resource.apiStyle === "v1") {
-          // Foundry models answer only through the v1 API, with the deployment in `model`.
-          sent = { ...sent, model: deployment };
-          url = buildAzureUrl(
-            { ...resource, apiStyle: "v1", apiVersion: "" },
-            operation,
-            deployment,
-            params,
-            query,
-          );
-        } else {
-          url = buildAzureUrl(resource, operation, deployment, params, query);
-        }
-        const bytes = Buffer.from(JSON.stringify(sent));
-        const headers = buildUpstreamHeaders(request.headers, credential, bytes.length);
-        headers["content-type"] = "application/json";
-        if (exchange.api === "anthropic-messages") {
-          headers["anthropic-version"] = ANTHROPIC_VERSION;
-          // Anthropic's API takes a key as x-api-key; an Entra token stays a Bearer token.
-          if (credential?.header === "api-key") {
-            delete headers["api-key"];
-            headers["x-api-key"] = credential.value;
-          }
-        }
-        return { url, method: "POST", headers, body: bytes };
+        for (const change of remembered) if (!adapted.includes(change)) adapted.push(change);
+        exchanges.set(target, { exchange, sent: () => sent, adapted });
+        const where = { operation, params, query };
+        return translatedRequest(exchange, family, target, sent, credential, request, where);
       },
       relayFor(target) {
         const current = exchanges.get(target);
         if (current === undefined) return relay;
-        const { exchange, adapted } = current;
-        const header = adaptedHeader(adapted);
+        const header = adaptedHeader(current.adapted);
         if (header !== undefined) record.adapted = header;
-        const headers =
-          header === undefined
-            ? relay.headers
-            : { ...relay.headers, "x-azure-oai-proxy-adapted": header };
-        if (exchange.api === "chat")
-          return headers === relay.headers ? relay : { ...relay, headers };
-        record.upstreamApi = exchange.api;
-        return {
-          ...relay,
-          ...(headers === undefined ? {} : { headers }),
-          translation: {
-            json: (answer) => exchange.responseBody(answer),
-            stream: () => exchange.streamTranslator() ?? passThrough(),
-            error: (status, answer) => exchange.errorBody(status, answer),
-          },
-        };
+        if (current.exchange.api !== "chat") record.upstreamApi = current.exchange.api;
+        return relayForExchange(relay, current.exchange, header);
       },
       retrySameTarget(target, outcome) {
         const current = exchanges.get(target);
@@ -309,4 +263,80 @@ function serverlessRequest(
       credential.header === "api-key" ? `Bearer ${credential.value}` : credential.value;
   }
   return { url: `${endpoint}/v1/chat/completions`, method: "POST", headers, body: bytes.body };
+}
+
+/** Where a chat request goes on Azure: the operation row and the client's path and query. */
+interface ChatRoute {
+  readonly operation: Operation;
+  readonly params: RouteParams;
+  readonly query: string;
+}
+
+/**
+ * The upstream request for a translated or adapted chat body: Anthropic's Messages API (key as
+ * `x-api-key`, `anthropic-version`), the Responses API, the v1 API (Foundry models, and v1-style
+ * resources, deployment in `model`), or the dated chat path.
+ */
+function translatedRequest(
+  exchange: ChatExchange,
+  family: FamilyMatch,
+  target: Target,
+  body: Record<string, unknown>,
+  credential: UpstreamCredential | undefined,
+  request: IncomingMessage,
+  where: ChatRoute,
+): UpstreamRequest {
+  const { resource } = target;
+  const deployment = target.deployment as string;
+  let sent = body;
+  let url: string;
+  if (exchange.api === "anthropic-messages") {
+    url = anthropicMessagesUrl(resource.anthropicEndpoint ?? resource.endpoint);
+  } else if (exchange.api === "responses") {
+    url = `${resource.endpoint}/openai/v1/responses`;
+  } else if (family.family === "foundry" || resource.apiStyle === "v1") {
+    // Foundry models answer only through the v1 API, with the deployment in `model`.
+    sent = { ...body, model: deployment };
+    const v1 = { ...resource, apiStyle: "v1" as const, apiVersion: "" };
+    url = buildAzureUrl(v1, where.operation, deployment, where.params, where.query);
+  } else {
+    url = buildAzureUrl(resource, where.operation, deployment, where.params, where.query);
+  }
+  const bytes = Buffer.from(JSON.stringify(sent));
+  const headers = buildUpstreamHeaders(request.headers, credential, bytes.length);
+  headers["content-type"] = "application/json";
+  if (exchange.api === "anthropic-messages") {
+    headers["anthropic-version"] = ANTHROPIC_VERSION;
+    delete headers["x-api-key"];
+    // Anthropic's API takes a key as x-api-key; an Entra token stays a Bearer token.
+    if (credential?.header === "api-key") {
+      delete headers["api-key"];
+      headers["x-api-key"] = credential.value;
+    }
+  }
+  return { url, method: "POST", headers, body: bytes };
+}
+
+/** The relay for an exchange: the adapted header, and the answer's translation back to chat. */
+function relayForExchange(
+  relay: RelayOptions,
+  exchange: ChatExchange,
+  adaptedHeaderValue: string | undefined,
+): RelayOptions {
+  const withHeader: RelayOptions =
+    adaptedHeaderValue === undefined
+      ? relay
+      : {
+          ...relay,
+          headers: { ...relay.headers, "x-azure-oai-proxy-adapted": adaptedHeaderValue },
+        };
+  if (exchange.api === "chat") return withHeader;
+  return {
+    ...withHeader,
+    translation: {
+      json: (answer) => exchange.responseBody(answer),
+      stream: () => exchange.streamTranslator() ?? passThrough(),
+      error: (status, answer) => exchange.errorBody(status, answer),
+    },
+  };
 }
