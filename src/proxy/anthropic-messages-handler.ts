@@ -59,7 +59,6 @@ export function anthropicMessagesHandler(ctx: ProxyContext): RouteHandler {
         if (bytes === undefined) return undefined;
         const credential = upstreamCredential(resource, auth);
         const headers = buildUpstreamHeaders(request.headers, undefined, bytes.length);
-        delete headers["x-api-key"];
         headers["content-type"] = "application/json";
         headers["anthropic-version"] =
           request.headers["anthropic-version"]?.toString() ?? ANTHROPIC_VERSION;

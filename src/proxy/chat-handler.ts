@@ -307,7 +307,6 @@ function translatedRequest(
   headers["content-type"] = "application/json";
   if (exchange.api === "anthropic-messages") {
     headers["anthropic-version"] = ANTHROPIC_VERSION;
-    delete headers["x-api-key"];
     // Anthropic's API takes a key as x-api-key; an Entra token stays a Bearer token.
     if (credential?.header === "api-key") {
       delete headers["api-key"];
