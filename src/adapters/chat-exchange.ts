@@ -126,14 +126,15 @@ class ChatOverAnthropic implements ChatExchange {
 }
 
 /** Anthropic's max_tokens when neither the client nor the family table gives one. */
-const ANTHROPIC_MAX_TOKENS = 8192;
+const FALLBACK_CLAUDE_MAX_TOKENS = 8192;
 
 const EXCHANGES: Readonly<Record<ModelFamily, (family: FamilyMatch) => ChatExchange>> = {
   chat: () => new ChatPassThrough(false),
   foundry: () => new ChatPassThrough(false),
   reasoning: () => new ChatPassThrough(true),
   "responses-only": () => new ChatOverResponses(),
-  anthropic: (family) => new ChatOverAnthropic(family.defaultMaxTokens ?? ANTHROPIC_MAX_TOKENS),
+  anthropic: (family) =>
+    new ChatOverAnthropic(family.defaultMaxTokens ?? FALLBACK_CLAUDE_MAX_TOKENS),
 };
 
 /** A fresh exchange for one chat request to a deployment of `family`. */

@@ -1,4 +1,4 @@
-const AZURE_OPENAI_HOST = /^([a-z0-9-]+)\.(openai\.azure\.com|cognitiveservices\.azure\.com)$/i;
+const RESOURCE_HOST = /^([a-z0-9-]+)\.(openai\.azure\.com|cognitiveservices\.azure\.com)$/i;
 
 /**
  * Where a resource serves Claude: Anthropic's Messages API lives on the Foundry host of the same
@@ -8,7 +8,7 @@ const AZURE_OPENAI_HOST = /^([a-z0-9-]+)\.(openai\.azure\.com|cognitiveservices\
  */
 export function anthropicEndpoint(endpoint: string): string {
   const url = new URL(endpoint);
-  const azure = AZURE_OPENAI_HOST.exec(url.hostname);
+  const azure = RESOURCE_HOST.exec(url.hostname);
   if (azure !== null) url.hostname = `${azure[1]}.services.ai.azure.com`;
   const path = url.pathname.replace(/\/+$/, "");
   return `${url.origin}${path}`;
@@ -18,6 +18,3 @@ export function anthropicEndpoint(endpoint: string): string {
 export function anthropicMessagesUrl(endpoint: string): string {
   return `${anthropicEndpoint(endpoint)}/anthropic/v1/messages`;
 }
-
-/** The `anthropic-version` Azure's Messages API expects. */
-export const ANTHROPIC_VERSION = "2023-06-01";

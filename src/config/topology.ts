@@ -2,8 +2,8 @@ import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { API_VERSION_HELP, DEFAULT_API_VERSION, parseApiVersion } from "../azure/api-versions.ts";
 import { isSafeModelName } from "../routing/resolve-deployment.ts";
-import type { AzureApiStyle, AzureConfig } from "./config.ts";
-import { parseAzureEndpoint } from "./endpoint.ts";
+import type { AzureApiStyle, AzureConfig, StudioDeployment } from "./config.ts";
+import { parseAzureEndpoint, parseEndpoint } from "./endpoint.ts";
 import { type EntraAuth, type EntraSettings, envEntraAuth, parseResourceEntra } from "./entra.ts";
 import { MODEL_FIELDS, RESOURCE_FIELDS, TARGET_FIELDS } from "./file-fields.ts";
 import { parseTlsSection, type TlsFiles } from "./tls.ts";
@@ -82,36 +82,41 @@ export class TopologyError extends Error {
 export const ENV_RESOURCE = "default";
 
 /** The one-resource topology of env-only configuration. */
-export function topologyFromEnv(azure: AzureConfig): Topology {
+export function topologyFromEnv(
+  azure: AzureConfig,
+  studio: ReadonlyMap<string, StudioDeployment> = new Map(),
+): Topology {
   const resources = new Map<string, ResourceConfig>();
   const env = envResource(azure);
   if (env) resources.set(env.name, env);
   const models = new Map<string, ModelRouteConfig>();
-  addServerless(azure, resources, models);
+  addServerless(studio, resources, models);
   return { resources, fallback: env, models, source: "environment" };
 }
 
 /** AZURE_AI_STUDIO_DEPLOYMENTS: one serverless resource and route per model a file does not name. */
 function addServerless(
-  azure: AzureConfig,
+  studio: ReadonlyMap<string, StudioDeployment>,
   resources: Map<string, ResourceConfig>,
   models: Map<string, ModelRouteConfig>,
 ): void {
-  for (const serverless of azure.serverless ?? []) {
-    if (models.has(serverless.model)) continue;
+  for (const [model, serverless] of studio) {
+    if (models.has(model)) continue;
     const resource: ResourceConfig = {
-      name: `serverless:${serverless.model}`,
-      endpoint: serverless.endpoint,
+      name: `serverless:${model}`,
+      endpoint: `https://${serverless.deployment.toLowerCase()}.${serverless.region}.models.ai.azure.com`,
       apiStyle: "v1",
       apiVersion: "",
       apiKey: serverless.apiKey,
       kind: "serverless",
     };
     resources.set(resource.name, resource);
-    models.set(serverless.model, {
+    models.set(model, {
       name: serverless.model,
       strategy: "priority",
-      targets: [{ resource: resource.name, deployment: serverless.model, priority: 0, weight: 1 }],
+      targets: [
+        { resource: resource.name, deployment: serverless.deployment, priority: 0, weight: 1 },
+      ],
     });
   }
 }
@@ -226,7 +231,6 @@ export async function parseTopology(
       }
     }
   }
-  addServerless(studio, resources, models);
   if (fallback === undefined && models.size === 0 && declared.size === 0) {
     problems.push("resources: no resource defined (and AZURE_OPENAI_ENDPOINT is not set)");
   }
@@ -254,12 +258,7 @@ function parseResource(
   const anthropicEndpoint =
     raw.anthropicEndpoint === undefined
       ? undefined
-      : parseEndpoint(
-          `${path}.anthropicEndpoint`,
-          String(raw.anthropicEndpoint),
-          problems,
-          /\/anthropic(\/v1)?$/,
-        );
+      : optionalEndpoint(`${path}.anthropicEndpoint`, raw.anthropicEndpoint, problems);
   const apiKey = raw.apiKey === undefined || raw.apiKey === "" ? undefined : String(raw.apiKey);
   const version = raw.apiVersion === undefined ? DEFAULT_API_VERSION : String(raw.apiVersion);
   const parsed = parseApiVersion(version);
@@ -355,6 +354,14 @@ function numberField(
     return fallback;
   }
   return raw;
+}
+
+/** Claude's host for a resource (`anthropicEndpoint`): a URL, `/anthropic[/v1]` ignored. */
+function optionalEndpoint(path: string, raw: unknown, problems: string[]): string | undefined {
+  const endpoint = parseEndpoint(String(raw), /\/anthropic(\/v1)?$/);
+  if ("value" in endpoint) return endpoint.value;
+  for (const problem of endpoint.problems) problems.push(`${path}: ${problem}`);
+  return undefined;
 }
 
 function requiredEndpoint(path: string, raw: unknown, problems: string[]): string | undefined {

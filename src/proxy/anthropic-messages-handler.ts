@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { ANTHROPIC_VERSION, anthropicMessagesUrl } from "../azure/anthropic-endpoint.ts";
-import { upstreamCredential } from "../azure/credentials.ts";
-import { buildUpstreamHeaders } from "../azure/request.ts";
+import { anthropicMessagesUrl } from "../azure/anthropic-endpoint.ts";
+import { bearerToken, resourceCredential } from "../azure/credentials.ts";
+import { buildUpstreamHeaders, type UpstreamCredential } from "../azure/request.ts";
 import { modelNotFound } from "../openai/errors.ts";
 import type { Operation } from "../openai/operations.ts";
 import { poolFor } from "../routing/pool-for.ts";
@@ -9,6 +9,7 @@ import { planBody } from "./body-plan.ts";
 import type { ProxyContext } from "./context.ts";
 import { type ForwardPlan, forwardWithFailover } from "./failover.ts";
 import type { RouteHandler } from "./operation-handler.ts";
+import type { UpstreamRequest } from "./upstream-call.ts";
 
 /** The body rules of the native Messages route: JSON with the deployment in `model`. */
 const MESSAGES: Operation = {
@@ -37,7 +38,11 @@ function withClientKey(headers: IncomingHttpHeaders): IncomingHttpHeaders {
  */
 export function anthropicMessagesHandler(ctx: ProxyContext): RouteHandler {
   const { config } = ctx;
-  const resolution = { modelMapper: config.modelMapper, directoryFor: ctx.directoryFor };
+  const resolution = {
+    modelMapper: config.modelMapper,
+    directoryFor: ctx.directoryFor,
+    tokens: ctx.tokens,
+  };
   const relay = { stream: "passthrough" as const, keepAzureStreamArtefacts: true, rawErrors: true };
   return async (request, response, _params, record) => {
     record.operation = MESSAGES.id;
@@ -57,23 +62,31 @@ export function anthropicMessagesHandler(ctx: ProxyContext): RouteHandler {
         const { resource, deployment } = target;
         const bytes = body.bodyFor(deployment !== model ? deployment : undefined, attempt);
         if (bytes === undefined) return undefined;
-        const credential = upstreamCredential(resource, auth);
-        const headers = buildUpstreamHeaders(request.headers, undefined, bytes.length);
-        headers["content-type"] = "application/json";
-        headers["anthropic-version"] =
-          request.headers["anthropic-version"]?.toString() ?? ANTHROPIC_VERSION;
-        if (credential?.header === "api-key") headers["x-api-key"] = credential.value;
-        else if (credential !== undefined) headers.authorization = credential.value;
-        return {
-          url: anthropicMessagesUrl(resource.anthropicEndpoint ?? resource.endpoint),
-          method: "POST",
-          headers,
-          body: bytes.body,
+        const build = (credential: UpstreamCredential): UpstreamRequest => {
+          const headers = buildUpstreamHeaders(request.headers, undefined, bytes.length);
+          headers["content-type"] = "application/json";
+          const version = request.headers["anthropic-version"];
+          headers["anthropic-version"] =
+            typeof version === "string" ? version : config.anthropicVersion;
+          if (credential.header === "api-key") headers["x-api-key"] = credential.value;
+          else headers.authorization = credential.value;
+          const url = anthropicMessagesUrl(resource.anthropicEndpoint ?? resource.endpoint);
+          return { url, method: "POST", headers, body: bytes.body };
         };
+        const credential = resourceCredential(resource, auth, ctx.tokens);
+        return credential instanceof Promise ? credential.then(build) : build(credential);
+      },
+      async reauthorize(target, refused, attempt) {
+        // Azure refused an Entra token it had accepted: one fresh token, one more try.
+        const entra = target.resource.entra;
+        const token = bearerToken(refused.headers.authorization);
+        if (entra === undefined || token === undefined) return undefined;
+        await ctx.tokens.for(entra).refresh(token);
+        return await plan.request(target, attempt + 1);
       },
     };
     try {
-      await forwardWithFailover(ctx.agent, plan, response, record, {
+      await forwardWithFailover(ctx.call, plan, response, record, {
         maxAttempts: config.maxAttempts,
         headersTimeoutMs: body.streaming
           ? config.timeouts.streamFirstByteMs
@@ -87,4 +100,4 @@ export function anthropicMessagesHandler(ctx: ProxyContext): RouteHandler {
   };
 }
 
-export const ANTHROPIC_MESSAGES_PATHS = ["/v1/messages", "/v1/anthropic/messages"] as const;
+export const MESSAGES_ROUTE_PATHS = ["/v1/messages", "/v1/anthropic/messages"] as const;

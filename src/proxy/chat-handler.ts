@@ -6,8 +6,8 @@ import {
   adaptedHeader,
   applyAdaptations,
 } from "../adapters/reasoning-params.ts";
-import { ANTHROPIC_VERSION, anthropicMessagesUrl } from "../azure/anthropic-endpoint.ts";
-import { type ClientAuth, upstreamCredential } from "../azure/credentials.ts";
+import { anthropicMessagesUrl } from "../azure/anthropic-endpoint.ts";
+import { bearerToken, type ClientAuth, resourceCredential } from "../azure/credentials.ts";
 import { buildAzureUrl, buildUpstreamHeaders, type UpstreamCredential } from "../azure/request.ts";
 import { invalidJson, jsonBodyNotObject, modelNotFound } from "../openai/errors.ts";
 import type { Operation } from "../openai/operations.ts";
@@ -57,7 +57,11 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
     stream: operation.stream,
     keepAzureStreamArtefacts: config.keepAzureStreamArtefacts,
   };
-  const resolution = { modelMapper: config.modelMapper, directoryFor: ctx.directoryFor };
+  const resolution = {
+    modelMapper: config.modelMapper,
+    directoryFor: ctx.directoryFor,
+    tokens: ctx.tokens,
+  };
   return async (request, response, params, record) => {
     record.operation = operation.id;
     const auth = ctx.authenticate(request.headers);
@@ -79,9 +83,8 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
     // for the fallback resource is at hand; other resources' listings are warmed for later.
     const fallback = routes.topology.fallback;
     if (config.adaptParams && fallback !== undefined) {
-      const listing = await ctx
-        .directoryFor(fallback)
-        .get(upstreamCredential(fallback, auth), LISTING_WAIT_MS);
+      const credential = await resourceCredential(fallback, auth, ctx.tokens);
+      const listing = await ctx.directoryFor(fallback).get(credential, LISTING_WAIT_MS);
       if (listing !== null) listings.set(fallback, listing);
     }
 
@@ -95,7 +98,7 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
       pool,
       relay,
       targetHeader: config.targetHeader,
-      request(target: Target, attempt: number): UpstreamRequest | undefined {
+      request(target, attempt) {
         const { resource, deployment } = target;
         if (deployment === undefined) return undefined;
         const learned = learnedFor(target);
@@ -108,31 +111,19 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
         const family: FamilyMatch =
           !config.adaptParams && found.family === "reasoning" ? { family: "chat" } : found;
         const exchange = chatExchangeFor(family);
-        const credential = upstreamCredential(resource, auth);
-        const untouched =
-          family.family === "chat" && (learned.adaptations.length === 0 || !config.adaptParams);
-        if (untouched) exchanges.set(target, { exchange, sent: chatBody, adapted: [] });
-        if (resource.kind === "serverless")
-          return serverlessRequest(request, resource.endpoint, credential, body);
-        if (untouched) {
-          // Nothing changed: the client's bytes go on as they came (dated) or with `model` set (v1).
-          const inBody = deployment !== model && resource.apiStyle === "v1";
-          const bytes = body.bodyFor(inBody ? deployment : undefined, attempt);
-          if (bytes === undefined) return undefined;
-          const headers = buildUpstreamHeaders(request.headers, credential, bytes.length);
-          if (bytes.contentType !== undefined) headers["content-type"] = bytes.contentType;
-          const url = buildAzureUrl(resource, operation, deployment, params, query);
-          return { url, method: "POST", headers, body: bytes.body };
+        const credential = resourceCredential(resource, auth, ctx.tokens);
+        if (credential instanceof Promise) {
+          return credential.then((c) => build(target, attempt, family, exchange, c));
         }
-        const translated = exchange.requestBody(chatBody(), deployment);
-        // Changes Azure asked for on earlier requests to this deployment are made up front.
-        const remembered = exchange.api === "chat" && config.adaptParams ? learned.adaptations : [];
-        const sent = applyAdaptations(translated.body, remembered);
-        const adapted = [...translated.adapted];
-        for (const change of remembered) if (!adapted.includes(change)) adapted.push(change);
-        exchanges.set(target, { exchange, sent: () => sent, adapted });
-        const where = { operation, params, query };
-        return translatedRequest(exchange, family, target, sent, credential, request, where);
+        return build(target, attempt, family, exchange, credential);
+      },
+      async reauthorize(target, refused, attempt) {
+        // Azure refused an Entra token it had accepted: one fresh token, one more try.
+        const entra = target.resource.entra;
+        const token = bearerToken(refused.headers.authorization);
+        if (entra === undefined || token === undefined) return undefined;
+        await ctx.tokens.for(entra).refresh(token);
+        return await plan.request(target, attempt + 1);
       },
       relayFor(target) {
         const current = exchanges.get(target);
@@ -158,8 +149,46 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
         return true;
       },
     };
+
+    /** The request for one attempt on a target, once its credential is known. */
+    function build(
+      target: Target,
+      attempt: number,
+      family: FamilyMatch,
+      exchange: ChatExchange,
+      credential: UpstreamCredential,
+    ): UpstreamRequest | undefined {
+      const { resource } = target;
+      const deployment = target.deployment as string;
+      const learned = learnedFor(target);
+      const untouched =
+        family.family === "chat" && (learned.adaptations.length === 0 || !config.adaptParams);
+      if (untouched) exchanges.set(target, { exchange, sent: chatBody, adapted: [] });
+      if (resource.kind === "serverless")
+        return serverlessRequest(request, resource.endpoint, credential, body);
+      if (untouched) {
+        // Nothing changed: the client's bytes go on as they came (dated) or with `model` set (v1).
+        const inBody = deployment !== model && resource.apiStyle === "v1";
+        const bytes = body.bodyFor(inBody ? deployment : undefined, attempt);
+        if (bytes === undefined) return undefined;
+        const headers = buildUpstreamHeaders(request.headers, credential, bytes.length);
+        if (bytes.contentType !== undefined) headers["content-type"] = bytes.contentType;
+        const url = buildAzureUrl(resource, operation, deployment, params, query);
+        return { url, method: "POST", headers, body: bytes.body };
+      }
+      const translated = exchange.requestBody(chatBody(), deployment);
+      // Changes Azure asked for on earlier requests to this deployment are made up front.
+      const remembered = exchange.api === "chat" && config.adaptParams ? learned.adaptations : [];
+      const sent = applyAdaptations(translated.body, remembered);
+      const adapted = [...translated.adapted];
+      for (const change of remembered) if (!adapted.includes(change)) adapted.push(change);
+      exchanges.set(target, { exchange, sent: () => sent, adapted });
+      const where = { operation, params, query, anthropicVersion: config.anthropicVersion };
+      return translatedRequest(exchange, family, target, sent, credential, request, where);
+    }
+
     try {
-      await forwardWithFailover(ctx.agent, plan, response, record, {
+      await forwardWithFailover(ctx.call, plan, response, record, {
         maxAttempts: config.maxAttempts,
         headersTimeoutMs: body.streaming
           ? config.timeouts.streamFirstByteMs
@@ -203,9 +232,9 @@ const listings = new WeakMap<object, { deployments: readonly { id: string; model
 
 /** Starts (or refreshes) the listing for later requests; this one goes by the deployment's name. */
 function warmListing(ctx: ProxyContext, target: Target, auth: ClientAuth): undefined {
-  ctx
-    .directoryFor(target.resource)
-    .get(upstreamCredential(target.resource, auth), LISTING_WAIT_MS)
+  Promise.resolve()
+    .then(() => resourceCredential(target.resource, auth, ctx.tokens))
+    .then((credential) => ctx.directoryFor(target.resource).get(credential, LISTING_WAIT_MS))
     .then((listing) => {
       if (listing !== null) listings.set(target.resource, listing);
     })
@@ -251,17 +280,15 @@ function queryOf(request: IncomingMessage): string {
 function serverlessRequest(
   request: IncomingMessage,
   endpoint: string,
-  credential: UpstreamCredential | undefined,
+  credential: UpstreamCredential,
   body: BodyPlan,
 ): UpstreamRequest | undefined {
   const bytes = body.bodyFor(undefined, 0);
   if (bytes === undefined) return undefined;
   const headers = buildUpstreamHeaders(request.headers, undefined, bytes.length);
   headers["content-type"] = "application/json";
-  if (credential !== undefined) {
-    headers.authorization =
-      credential.header === "api-key" ? `Bearer ${credential.value}` : credential.value;
-  }
+  headers.authorization =
+    credential.header === "api-key" ? `Bearer ${credential.value}` : credential.value;
   return { url: `${endpoint}/v1/chat/completions`, method: "POST", headers, body: bytes.body };
 }
 
@@ -270,6 +297,8 @@ interface ChatRoute {
   readonly operation: Operation;
   readonly params: RouteParams;
   readonly query: string;
+  /** `ANTHROPIC_APIVERSION`. */
+  readonly anthropicVersion: string;
 }
 
 /**
@@ -282,7 +311,7 @@ function translatedRequest(
   family: FamilyMatch,
   target: Target,
   body: Record<string, unknown>,
-  credential: UpstreamCredential | undefined,
+  credential: UpstreamCredential,
   request: IncomingMessage,
   where: ChatRoute,
 ): UpstreamRequest {
@@ -306,7 +335,7 @@ function translatedRequest(
   const headers = buildUpstreamHeaders(request.headers, credential, bytes.length);
   headers["content-type"] = "application/json";
   if (exchange.api === "anthropic-messages") {
-    headers["anthropic-version"] = ANTHROPIC_VERSION;
+    headers["anthropic-version"] = where.anthropicVersion;
     // Anthropic's API takes a key as x-api-key; an Entra token stays a Bearer token.
     if (credential?.header === "api-key") {
       delete headers["api-key"];

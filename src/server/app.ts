@@ -15,8 +15,8 @@ import {
 } from "../openai/errors.ts";
 import { FORWARD_ANY, OPERATIONS } from "../openai/operations.ts";
 import {
-  ANTHROPIC_MESSAGES_PATHS,
   anthropicMessagesHandler,
+  MESSAGES_ROUTE_PATHS,
 } from "../proxy/anthropic-messages-handler.ts";
 import { chatCompletionsHandler } from "../proxy/chat-handler.ts";
 import type { ProxyContext } from "../proxy/context.ts";
@@ -78,7 +78,7 @@ export function createRequestListener(
       on(operation.method, operation.path, handler(operation, ctx));
     }
     const messages = anthropicMessagesHandler(ctx);
-    for (const path of ANTHROPIC_MESSAGES_PATHS) on("POST", path, messages);
+    for (const path of MESSAGES_ROUTE_PATHS) on("POST", path, messages);
     on(ANY, FORWARD_ANY.path, operationHandler(FORWARD_ANY, ctx));
     for (const [path, handler] of Object.entries(modelRoutes(ctx))) on("GET", path, handler);
     const legacy: RouteHandler = () => {

@@ -64,17 +64,20 @@ models:
   });
 
   it("makes one route per AZURE_AI_STUDIO_DEPLOYMENTS model, beside the environment's resource", () => {
-    const topology = topologyFromEnv({
-      ...azure,
-      endpoint: "https://main.openai.azure.com",
-      serverless: [
-        { model: "mistral-large", endpoint: "https://m.eastus.models.ai.azure.com", apiKey: "k" },
-      ],
-    });
+    const topology = topologyFromEnv(
+      { ...azure, endpoint: "https://main.openai.azure.com" },
+      new Map([
+        [
+          "mistral-large",
+          { model: "Mistral-Large", deployment: "Mistral-large2", region: "eastus", apiKey: "k" },
+        ],
+      ]),
+    );
     assert.equal(topology.fallback?.endpoint, "https://main.openai.azure.com");
     const route = topology.models.get("mistral-large");
     const resource = topology.resources.get(route?.targets[0]?.resource ?? "");
     assert.equal(resource?.kind, "serverless");
+    assert.equal(resource?.endpoint, "https://mistral-large2.eastus.models.ai.azure.com");
     assert.equal(resource?.apiKey, "k");
   });
 });

@@ -6,6 +6,7 @@ import { Agent } from "undici";
 import type { ResourceConfig } from "../../src/config/topology.ts";
 import type { RequestRecord } from "../../src/observe/request-record.ts";
 import { type ForwardPlan, forwardWithFailover } from "../../src/proxy/failover.ts";
+import { callUpstream, type UpstreamCall } from "../../src/proxy/upstream-call.ts";
 import { TargetHealth } from "../../src/routing/health.ts";
 import { PrioritySelection } from "../../src/routing/policies.ts";
 import { Pool } from "../../src/routing/pool.ts";
@@ -57,6 +58,7 @@ const resource: ResourceConfig = {
 describe("forwardWithFailover: sending the same target a changed request", () => {
   let azure: Awaited<ReturnType<typeof upstream>>;
   const agent = new Agent();
+  const call: UpstreamCall = (request, options) => callUpstream(agent, request, options);
   before(async () => {
     azure = await upstream();
   });
@@ -99,7 +101,7 @@ describe("forwardWithFailover: sending the same target a changed request", () =>
     };
     const record: RequestRecord = {};
     const answer = await serve((res) =>
-      forwardWithFailover(agent, plan, res, record, {
+      forwardWithFailover(call, plan, res, record, {
         maxAttempts: 1,
         headersTimeoutMs: 5000,
         bodyTimeoutMs: 5000,
@@ -132,7 +134,7 @@ describe("forwardWithFailover: sending the same target a changed request", () =>
     };
     const answer = await serve((res) =>
       forwardWithFailover(
-        agent,
+        call,
         plan,
         res,
         {},
