@@ -8,7 +8,7 @@ import { poolFor } from "../routing/pool-for.ts";
 import { planBody } from "./body-plan.ts";
 import type { ProxyContext } from "./context.ts";
 import { type ForwardPlan, forwardWithFailover } from "./failover.ts";
-import type { RouteHandler } from "./operation-handler.ts";
+import { ownCredentialRefused, type RouteHandler } from "./operation-handler.ts";
 import type { UpstreamRequest } from "./upstream-call.ts";
 
 /** The body rules of the native Messages route: JSON with the deployment in `model`. */
@@ -58,6 +58,7 @@ export function anthropicMessagesHandler(ctx: ProxyContext): RouteHandler {
       pool,
       relay,
       targetHeader: config.targetHeader,
+      credentialRefused: (target, refusal) => ownCredentialRefused(ctx, auth, target, refusal),
       request(target, attempt) {
         const { resource, deployment } = target;
         const bytes = body.bodyFor(deployment !== model ? deployment : undefined, attempt);

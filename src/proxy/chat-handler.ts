@@ -17,7 +17,7 @@ import type { Target } from "../routing/target.ts";
 import { type BodyPlan, planBody } from "./body-plan.ts";
 import type { ProxyContext } from "./context.ts";
 import { type ForwardPlan, forwardWithFailover } from "./failover.ts";
-import type { RouteHandler, RouteParams } from "./operation-handler.ts";
+import { ownCredentialRefused, type RouteHandler, type RouteParams } from "./operation-handler.ts";
 import type { RelayOptions } from "./relay.ts";
 import type { UpstreamRequest } from "./upstream-call.ts";
 
@@ -98,6 +98,7 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
       pool,
       relay,
       targetHeader: config.targetHeader,
+      credentialRefused: (target, refusal) => ownCredentialRefused(ctx, auth, target, refusal),
       request(target, attempt) {
         const { resource, deployment } = target;
         if (deployment === undefined) return undefined;

@@ -37,7 +37,7 @@ models:
       messages: [{ role: "user", content: "Hi" }],
     });
     assert.equal(completion.model, "Meta-Llama-3.1-405B-Instruct");
-    const sent = stack.emulators.llama?.requests.at(-1);
+    const sent = stack.emulators.llama?.requests.findLast((r) => r.method === "POST");
     assert.equal(sent?.path, "/v1/chat/completions");
     assert.equal(sent?.headers.authorization, "Bearer serverless-key");
     assert.equal(sent?.headers["api-key"], undefined);
