@@ -71,6 +71,9 @@ export function anthropicMessagesHandler(ctx: ProxyContext): RouteHandler {
             typeof version === "string" ? version : config.anthropicVersion;
           if (credential.header === "api-key") headers["x-api-key"] = credential.value;
           else headers.authorization = credential.value;
+          if (ctx.observer !== undefined) {
+            Object.assign(headers, ctx.observer.attemptHeaders(record, target.id));
+          }
           const url = anthropicMessagesUrl(resource.anthropicEndpoint ?? resource.endpoint);
           return { url, method: "POST", headers, body: bytes.body };
         };

@@ -114,9 +114,11 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
         const exchange = chatExchangeFor(family);
         const credential = resourceCredential(resource, auth, ctx.tokens);
         if (credential instanceof Promise) {
-          return credential.then((c) => build(target, attempt, family, exchange, c));
+          return credential.then((c) =>
+            traced(target, build(target, attempt, family, exchange, c)),
+          );
         }
-        return build(target, attempt, family, exchange, credential);
+        return traced(target, build(target, attempt, family, exchange, credential));
       },
       async reauthorize(target, refused, attempt) {
         // Azure refused an Entra token it had accepted: one fresh token, one more try.
@@ -150,6 +152,14 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
         return true;
       },
     };
+
+    /** The attempt with its trace headers (`traceparent`), when tracing is on. */
+    function traced(target: Target, upstream: UpstreamRequest | undefined) {
+      if (upstream !== undefined && ctx.observer !== undefined) {
+        Object.assign(upstream.headers, ctx.observer.attemptHeaders(record, target.id));
+      }
+      return upstream;
+    }
 
     /** The request for one attempt on a target, once its credential is known. */
     function build(
