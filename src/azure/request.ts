@@ -105,6 +105,7 @@ const DROPPED_HEADERS = new Set([
   "content-length",
   "authorization",
   "api-key",
+  "x-api-key",
   "cookie",
   "accept-encoding",
   "origin",

@@ -98,6 +98,11 @@ export interface Config {
   };
   /** Keep Azure's prompt-filter and annotation-only SSE chunks instead of dropping them. */
   readonly keepAzureStreamArtefacts: boolean;
+  /**
+   * Adapt chat requests to what the deployment's model accepts (reasoning parameters, chat over
+   * the Responses API or Anthropic's API). AZURE_OPENAI_PROXY_ADAPT_PARAMS=off turns it off.
+   */
+  readonly adaptParams: boolean;
   /** "*" or the allowed origins. */
   readonly corsOrigins: "*" | readonly string[];
   readonly logLevel: string;

@@ -106,6 +106,7 @@ export function readEnvironment(env: Env): EnvironmentReading {
       requestBodyMs: values.requestTimeout,
     }),
     keepAzureStreamArtefacts: values.streamArtefacts === "keep",
+    adaptParams: values.adaptParams !== "off",
     corsOrigins: values.corsOrigins,
     logLevel: values.logLevel,
     production: values.nodeEnv === "production",

@@ -34,6 +34,13 @@ export const FILE_FIELDS = {
       default: "https://cognitiveservices.azure.com/.default",
       doc: "With `auth: entra`: the token's scope (`https://ai.azure.com/.default` for `*.services.ai.azure.com`).",
     },
+    kind: {
+      doc: "`serverless`: a `https://{name}.{region}.models.ai.azure.com` endpoint serving one model at OpenAI's paths with a Bearer key (docs/model-families.md).",
+    },
+    anthropicEndpoint: {
+      default: "the resource's *.services.ai.azure.com host",
+      doc: "Where this resource serves Claude (Anthropic's Messages API), when not the host derived from `endpoint`.",
+    },
   },
   tls: {
     cert: {
@@ -47,6 +54,10 @@ export const FILE_FIELDS = {
       doc: "How a target is picked: `priority`, `round-robin`, `least-busy` or `latency`.",
     },
     targets: { doc: "Required. A non-empty list of the deployments that serve the model." },
+    api: {
+      default: "from the model family table",
+      doc: "`chat`, `responses`, `anthropic` or `v1`: how chat requests reach every target of the model (docs/model-families.md).",
+    },
   },
   "models.NAME.targets[]": {
     resource: {
@@ -55,6 +66,7 @@ export const FILE_FIELDS = {
     deployment: { doc: "Required. The deployment's name in that resource." },
     priority: { default: "0", doc: "Whole number; lower is preferred (`priority` strategy)." },
     weight: { default: "1", doc: "Whole number ≥ 1; share among targets of equal priority." },
+    api: { default: "the model's `api`", doc: "As the model's `api`, for this target only." },
   },
 } as const satisfies Record<string, Record<string, FileField>>;
 

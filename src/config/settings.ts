@@ -309,6 +309,13 @@ export const SETTINGS = {
     doc: "`true` adds `x-azure-oai-proxy-target: RESOURCE/DEPLOYMENT` to every response.",
     parse: parseBoolean,
   }),
+  adaptParams: defaulted({
+    name: "AZURE_OPENAI_PROXY_ADAPT_PARAMS",
+    group: "azure",
+    default: "on",
+    doc: '`off` sends chat parameters as the client gave them: no `max_tokens` → `max_completion_tokens` or removed sampling parameters for reasoning models, no retry of Azure\'s "Unsupported parameter" 400s (docs/model-families.md).',
+    parse: parseChoice(["on", "off"]),
+  }),
   streamArtefacts: defaulted({
     name: "AZURE_OPENAI_PROXY_STREAM_ARTEFACTS",
     group: "output",

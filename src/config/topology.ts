@@ -2,8 +2,8 @@ import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { API_VERSION_HELP, DEFAULT_API_VERSION, parseApiVersion } from "../azure/api-versions.ts";
 import { isSafeModelName } from "../routing/resolve-deployment.ts";
-import type { AzureApiStyle, AzureConfig } from "./config.ts";
-import { parseAzureEndpoint } from "./endpoint.ts";
+import type { AzureApiStyle, AzureConfig, StudioDeployment } from "./config.ts";
+import { parseAzureEndpoint, parseEndpoint } from "./endpoint.ts";
 import { type EntraAuth, type EntraSettings, envEntraAuth, parseResourceEntra } from "./entra.ts";
 import { MODEL_FIELDS, RESOURCE_FIELDS, TARGET_FIELDS } from "./file-fields.ts";
 import { parseTlsSection, type TlsFiles } from "./tls.ts";
@@ -24,7 +24,18 @@ export interface ResourceConfig {
   readonly apiKey: string | undefined;
   /** Keyless: a Microsoft Entra ID token is sent instead of any key. Absent means key auth. */
   readonly entra?: EntraAuth | undefined;
+  /**
+   * `serverless`: a legacy `*.models.ai.azure.com` endpoint serving one model at OpenAI-shaped
+   * paths with a Bearer key (AZURE_AI_STUDIO_DEPLOYMENTS). Absent: an Azure OpenAI resource.
+   */
+  readonly kind?: "serverless";
+  /** Where the resource serves Claude, when not its derived `*.services.ai.azure.com` host. */
+  readonly anthropicEndpoint?: string;
 }
+
+/** How a target's chat requests are sent, when the configuration says rather than the model table. */
+export const TARGET_APIS = ["chat", "responses", "anthropic", "v1"] as const;
+export type TargetApi = (typeof TARGET_APIS)[number];
 
 export interface TargetConfig {
   readonly resource: string;
@@ -33,6 +44,8 @@ export interface TargetConfig {
   readonly priority: number;
   /** Share among equals (priority, round-robin). */
   readonly weight: number;
+  /** `api:` of the target (or of its model): overrides the family the model table gives. */
+  readonly api?: TargetApi;
 }
 
 export interface ModelRouteConfig {
@@ -69,11 +82,43 @@ export class TopologyError extends Error {
 export const ENV_RESOURCE = "default";
 
 /** The one-resource topology of env-only configuration. */
-export function topologyFromEnv(azure: AzureConfig): Topology {
+export function topologyFromEnv(
+  azure: AzureConfig,
+  studio: ReadonlyMap<string, StudioDeployment> = new Map(),
+): Topology {
   const resources = new Map<string, ResourceConfig>();
   const env = envResource(azure);
   if (env) resources.set(env.name, env);
-  return { resources, fallback: env, models: new Map(), source: "environment" };
+  const models = new Map<string, ModelRouteConfig>();
+  addServerless(studio, resources, models);
+  return { resources, fallback: env, models, source: "environment" };
+}
+
+/** AZURE_AI_STUDIO_DEPLOYMENTS: one serverless resource and route per model a file does not name. */
+function addServerless(
+  studio: ReadonlyMap<string, StudioDeployment>,
+  resources: Map<string, ResourceConfig>,
+  models: Map<string, ModelRouteConfig>,
+): void {
+  for (const [model, serverless] of studio) {
+    if (models.has(model)) continue;
+    const resource: ResourceConfig = {
+      name: `serverless:${model}`,
+      endpoint: `https://${serverless.deployment.toLowerCase()}.${serverless.region}.models.ai.azure.com`,
+      apiStyle: "v1",
+      apiVersion: "",
+      apiKey: serverless.apiKey,
+      kind: "serverless",
+    };
+    resources.set(resource.name, resource);
+    models.set(model, {
+      name: serverless.model,
+      strategy: "priority",
+      targets: [
+        { resource: resource.name, deployment: serverless.deployment, priority: 0, weight: 1 },
+      ],
+    });
+  }
 }
 
 function envResource(azure: AzureConfig): ResourceConfig | undefined {
@@ -207,6 +252,13 @@ function parseResource(
   }
   unknownKeys(path, raw, RESOURCE_FIELDS, problems);
   const endpoint = requiredEndpoint(`${path}.endpoint`, raw.endpoint, problems);
+  if (raw.kind !== undefined && raw.kind !== "serverless") {
+    problems.push(`${path}.kind: must be "serverless" when set, got ${JSON.stringify(raw.kind)}`);
+  }
+  const anthropicEndpoint =
+    raw.anthropicEndpoint === undefined
+      ? undefined
+      : optionalEndpoint(`${path}.anthropicEndpoint`, raw.anthropicEndpoint, problems);
   const apiKey = raw.apiKey === undefined || raw.apiKey === "" ? undefined : String(raw.apiKey);
   const version = raw.apiVersion === undefined ? DEFAULT_API_VERSION : String(raw.apiVersion);
   const parsed = parseApiVersion(version);
@@ -221,9 +273,22 @@ function parseResource(
     problems.push(fileKeyNeeded(name));
   }
   if (endpoint === undefined) return undefined;
+  if (raw.kind === "serverless") {
+    return { name, endpoint, apiStyle: "v1", apiVersion: "", apiKey, kind: "serverless" };
+  }
+  const extra = anthropicEndpoint === undefined ? {} : { anthropicEndpoint };
   return entra === undefined
-    ? { name, endpoint, apiStyle, apiVersion, apiKey }
-    : { name, endpoint, apiStyle, apiVersion, apiKey: undefined, entra };
+    ? { name, endpoint, apiStyle, apiVersion, apiKey, ...extra }
+    : { name, endpoint, apiStyle, apiVersion, apiKey: undefined, entra, ...extra };
+}
+
+function parseApi(path: string, raw: unknown, problems: string[]): TargetApi | undefined {
+  if (raw === undefined) return undefined;
+  if (!(TARGET_APIS as readonly unknown[]).includes(raw)) {
+    problems.push(`${path}: "${String(raw)}" is not one of ${TARGET_APIS.join(", ")}`);
+    return undefined;
+  }
+  return raw as TargetApi;
 }
 
 function parseModel(
@@ -238,6 +303,7 @@ function parseModel(
     return undefined;
   }
   unknownKeys(path, raw, MODEL_FIELDS, problems);
+  const modelApi = parseApi(`${path}.api`, raw.api, problems);
   const strategy = raw.strategy === undefined ? "priority" : String(raw.strategy);
   if (!(STRATEGIES as readonly string[]).includes(strategy)) {
     problems.push(`${path}.strategy: "${strategy}" is not one of ${STRATEGIES.join(", ")}`);
@@ -254,6 +320,7 @@ function parseModel(
       return;
     }
     unknownKeys(at, item, TARGET_FIELDS, problems);
+    const api = parseApi(`${at}.api`, item.api, problems) ?? modelApi;
     const resource = item.resource === undefined ? "" : String(item.resource);
     if (resource === "") problems.push(`${at}.resource: required`);
     else if (!resources.has(resource)) {
@@ -269,7 +336,7 @@ function parseModel(
     }
     const priority = numberField(`${at}.priority`, item.priority, 0, problems, 0);
     const weight = numberField(`${at}.weight`, item.weight, 1, problems, 1);
-    targets.push({ resource, deployment, priority, weight });
+    targets.push({ resource, deployment, priority, weight, ...(api === undefined ? {} : { api }) });
   });
   return { name, strategy: strategy as Strategy, targets };
 }
@@ -287,6 +354,14 @@ function numberField(
     return fallback;
   }
   return raw;
+}
+
+/** Claude's host for a resource (`anthropicEndpoint`): a URL, `/anthropic[/v1]` ignored. */
+function optionalEndpoint(path: string, raw: unknown, problems: string[]): string | undefined {
+  const endpoint = parseEndpoint(String(raw), /\/anthropic(\/v1)?$/);
+  if ("value" in endpoint) return endpoint.value;
+  for (const problem of endpoint.problems) problems.push(`${path}: ${problem}`);
+  return undefined;
 }
 
 function requiredEndpoint(path: string, raw: unknown, problems: string[]): string | undefined {

@@ -59,6 +59,10 @@ export interface RequestRecord {
   startedAt?: number;
   /** Forward mode: the request came inside a CONNECT tunnel or as an absolute-form request. */
   via?: "connect" | "absolute-form";
+  /** Changes made to the request for the deployment's model, as in `x-azure-oai-proxy-adapted`. */
+  adapted?: string;
+  /** The API a chat request was sent over when not Chat Completions (`responses`, `anthropic-messages`). */
+  upstreamApi?: string;
 }
 
 /**

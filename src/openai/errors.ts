@@ -285,3 +285,21 @@ export const tunnelUnreachable = (target: string, detail: string) =>
   new ProxyError(502, `The proxy could not open a tunnel to ${target}: ${detail}`, {
     code: "tunnel_unreachable",
   });
+
+export const parameterNotTranslatable = (param: string, api: string, why: string) =>
+  new ProxyError(
+    400,
+    `'${param}' cannot be used with this model: it is served through ${api}, which ${why}.`,
+    { param, code: "unsupported_parameter" },
+  );
+
+export const invalidChatRequest = (param: string, detail: string) =>
+  new ProxyError(400, `Invalid '${param}': ${detail}`, { param, code: "invalid_value" });
+
+export const upstreamAnswerFailed = (detail: string, code: string | null) =>
+  new ProxyError(500, `The model failed to answer: ${detail}`, { code: code ?? "server_error" });
+
+export const upstreamAnswerUnreadable = (api: string) =>
+  new ProxyError(502, `The proxy could not read the answer from ${api}.`, {
+    code: "upstream_unreadable",
+  });

@@ -1,4 +1,5 @@
 import type { DeploymentListing } from "../azure/deployments.ts";
+import { modelProvider } from "../routing/model-family.ts";
 import { defaultModelNames, resolveDeployment } from "../routing/resolve-deployment.ts";
 
 /** OpenAI's model object. */
@@ -31,7 +32,7 @@ export function listModels(
     return out;
   }
   const created = new Map(listing.deployments.map((d) => [d.id, d.createdAt]));
-  for (const d of listing.deployments) add(d.id, d.createdAt, "azure-openai");
+  for (const d of listing.deployments) add(d.id, d.createdAt, modelProvider(d.model));
   const candidates = [
     ...mapper.keys(),
     ...listing.deployments.map((d) => d.model),
@@ -40,7 +41,7 @@ export function listModels(
   for (const name of candidates) {
     const deployment = resolveDeployment(name, mapper, listing.index);
     const id = listing.index.byId.get(deployment.toLowerCase());
-    if (id !== undefined) add(name, created.get(id) ?? 0, "azure-openai");
+    if (id !== undefined) add(name, created.get(id) ?? 0, modelProvider(name));
   }
   return out;
 }

@@ -39,6 +39,14 @@ export interface ForwardPlan {
     attempt: number,
   ): Promise<UpstreamRequest | undefined>;
   readonly relay: RelayOptions;
+  /** The relay for what a target answered, when it depends on the target (a translated family). */
+  relayFor?(target: Target): RelayOptions;
+  /**
+   * Whether Azure's error is one the plan answers by sending this target a changed request (an
+   * adapted parameter, another API), before any byte reached the client. The retry is not a
+   * failover: the target's health is not touched.
+   */
+  retrySameTarget?(target: Target, outcome: Extract<Outcome, { kind: "azure-error" }>): boolean;
   /** Adds a response header naming the target that served. */
   readonly targetHeader: boolean;
   /**
@@ -47,6 +55,9 @@ export interface ForwardPlan {
    */
   credentialRefused?(target: Target, refusal: AzureErrorOutcome): ProxyError | undefined;
 }
+
+/** Same-target retries one request may make (a parameter adapted, then the API changed). */
+const MAX_SAME_TARGET_RETRIES = 2;
 
 /**
  * Sends a request to a pool: a target is picked, and while nothing has reached the client, a 429,
@@ -83,9 +94,12 @@ export async function forwardWithFailover(
   };
   let last: FailedAttempt | undefined;
   let lastTarget: Target | undefined;
+  let sameTargetRetries = 0;
+  let again: Target | undefined;
   try {
     for (let attempt = 0; attempt < limits.maxAttempts && stopped === undefined; attempt++) {
-      const target = plan.pool.pick(tried, Date.now());
+      const target = again ?? plan.pool.pick(tried, Date.now());
+      again = undefined;
       if (target === undefined) break;
       const pending = plan.request(target, attempt);
       const request = pending instanceof Promise ? await pending : pending;
@@ -132,6 +146,16 @@ export async function forwardWithFailover(
       }
       last = outcome;
       lastTarget = target;
+      if (
+        outcome.kind === "azure-error" &&
+        sameTargetRetries < MAX_SAME_TARGET_RETRIES &&
+        plan.retrySameTarget?.(target, outcome)
+      ) {
+        sameTargetRetries++;
+        again = target;
+        attempt--; // not a failover: the client's attempt budget is for other targets
+        continue;
+      }
       learnFromFailure(target.health, outcome, Date.now());
       if (!tryAgain(outcome, attempt + 1, limits.maxAttempts)) break;
     }
@@ -167,10 +191,11 @@ function noteTarget(log: RequestRecord, target: Target): void {
 }
 
 function withTargetHeader(plan: ForwardPlan, target: Target): RelayOptions {
-  if (!plan.targetHeader) return plan.relay;
+  const relay = plan.relayFor?.(target) ?? plan.relay;
+  if (!plan.targetHeader) return relay;
   return {
-    ...plan.relay,
-    headers: { ...plan.relay.headers, "x-azure-oai-proxy-target": target.id },
+    ...relay,
+    headers: { ...relay.headers, "x-azure-oai-proxy-target": target.id },
   };
 }
 

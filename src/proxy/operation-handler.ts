@@ -153,7 +153,7 @@ export function openaiPassthroughHandler(ctx: ProxyContext, routes: RouteTable):
 }
 
 /** Azure refused the proxy's own credential: warn the operator, and do not blame the client. */
-function ownCredentialRefused(
+export function ownCredentialRefused(
   ctx: ProxyContext,
   auth: ClientAuth,
   target: Target,

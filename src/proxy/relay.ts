@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders, ServerResponse } from "node:http";
+import type { ChatStreamTranslator } from "../adapters/chat-stream.ts";
 import { connectionTokens } from "../azure/request.ts";
 import type { RequestRecord } from "../observe/request-record.ts";
-import { upstreamTimeout } from "../openai/errors.ts";
+import { type OpenAIErrorBody, ProxyError, upstreamTimeout } from "../openai/errors.ts";
 import type { StreamAdapter } from "../openai/operations.ts";
 import { translateAzureError } from "./azure-errors.ts";
 import { sendJson } from "./respond.ts";
@@ -9,12 +10,26 @@ import { AzureArtefactFilter, sseErrorEvent } from "./sse.ts";
 import { midStreamFailure } from "./upstream.ts";
 import type { Outcome } from "./upstream-call.ts";
 
+/** How an answer in another API's shape (Responses, Anthropic) is given to a chat client. */
+export interface AnswerTranslation {
+  /** The client's body for a 2xx JSON answer; may throw a ProxyError. */
+  json(body: unknown): unknown;
+  /** A translator for a streamed answer. */
+  stream(): ChatStreamTranslator;
+  /** The client's body for an error answer; undefined: Azure's usual error translation. */
+  error(status: number, body: unknown): OpenAIErrorBody | undefined;
+}
+
 export interface RelayOptions {
   /** How an SSE answer is adapted; undefined passes every byte. */
   readonly stream: StreamAdapter | undefined;
   readonly keepAzureStreamArtefacts: boolean;
-  /** Extra response headers (the opt-in target header). */
+  /** Extra response headers (the opt-in target header, the adapted-parameters header). */
   readonly headers?: Record<string, string>;
+  /** Set when the upstream speaks another API than the client. */
+  readonly translation?: AnswerTranslation;
+  /** Error answers go on as the upstream sent them (a native Anthropic client reads Anthropic's). */
+  readonly rawErrors?: boolean;
 }
 
 /**
@@ -74,7 +89,16 @@ export function relayAzureError(
   options: RelayOptions,
   log: RequestRecord,
 ): void {
-  const translated = translateAzureError(outcome.status, outcome.body);
+  if (options.rawErrors === true) {
+    const headers = copyHeaders(outcome.headers, (name) => name === "content-length");
+    if (options.headers) Object.assign(headers, options.headers);
+    log.error = `upstream ${outcome.status}`;
+    res.writeHead(outcome.status, headers).end(outcome.body);
+    return;
+  }
+  const translated =
+    options.translation?.error(outcome.status, parsedJson(outcome.body)) ??
+    translateAzureError(outcome.status, outcome.body);
   log.error = translated.error.code ?? undefined;
   const headers = copyHeaders(outcome.headers, (name) => name.startsWith("content-"));
   keepOwnVary(res, headers);
@@ -96,6 +120,11 @@ export async function relayAnswer(
 ): Promise<void> {
   const contentType = String(outcome.headers["content-type"] ?? "");
   const isSse = contentType.startsWith("text/event-stream");
+  if (options.translation !== undefined) {
+    const translation = options.translation;
+    if (!isSse) return relayTranslatedJson(outcome, res, options, translation, log);
+    return relayTranslatedStream(outcome, res, options, translation.stream(), log, stop);
+  }
   const filter =
     isSse && options.stream === "chat" && !options.keepAzureStreamArtefacts
       ? new AzureArtefactFilter()
@@ -160,4 +189,86 @@ function drainedOrClosed(res: ServerResponse): Promise<void> {
     res.on("drain", done);
     res.on("close", done);
   });
+}
+
+function parsedJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A whole JSON answer of another API, read, translated and sent as one chat completion. */
+async function relayTranslatedJson(
+  outcome: Extract<Outcome, { kind: "answer" }>,
+  res: ServerResponse,
+  options: RelayOptions,
+  translation: AnswerTranslation,
+  log: RequestRecord,
+): Promise<void> {
+  const chunks: Buffer[] = outcome.first === undefined ? [] : [outcome.first];
+  for (let next = await outcome.rest.next(); !next.done; next = await outcome.rest.next()) {
+    chunks.push(next.value);
+  }
+  const headers = copyHeaders(outcome.headers, (name) => name.startsWith("content-"));
+  keepOwnVary(res, headers);
+  if (options.headers) Object.assign(headers, options.headers);
+  let body: unknown;
+  try {
+    body = translation.json(parsedJson(Buffer.concat(chunks)));
+  } catch (error) {
+    if (!(error instanceof ProxyError)) throw error;
+    log.error = error.code ?? undefined;
+    sendJson(res, error.status, error.toBody(), headers);
+    return;
+  }
+  sendJson(res, outcome.status, body, headers);
+}
+
+/** A stream of another API, translated event by event into chat chunks as it arrives. */
+async function relayTranslatedStream(
+  outcome: Extract<Outcome, { kind: "answer" }>,
+  res: ServerResponse,
+  options: RelayOptions,
+  translator: ChatStreamTranslator,
+  log: RequestRecord,
+  stop: { stopped: () => "client" | "deadline" | undefined },
+): Promise<void> {
+  const headers = copyHeaders(outcome.headers, (name) => name.startsWith("content-"));
+  keepOwnVary(res, headers);
+  if (options.headers) Object.assign(headers, options.headers);
+  headers["content-type"] = "text/event-stream; charset=utf-8";
+  headers["x-accel-buffering"] = "no";
+  headers["cache-control"] ??= "no-cache";
+  res.writeHead(outcome.status, headers);
+  const write = async (out: Buffer | undefined): Promise<void> => {
+    if (out !== undefined && !res.write(out)) await drainedOrClosed(res);
+  };
+  try {
+    if (outcome.first !== undefined) await write(translator.push(outcome.first));
+    else res.flushHeaders();
+    while (!res.destroyed) {
+      const next = await outcome.rest.next();
+      if (next.done) break;
+      await write(translator.push(next.value));
+    }
+    if (res.destroyed) {
+      await outcome.rest.return?.();
+      log.error = "client closed the connection";
+      return;
+    }
+    res.end(translator.end());
+  } catch (error) {
+    if (stop.stopped() === "client" || res.destroyed) {
+      log.error = "client closed the connection";
+      return;
+    }
+    const failure =
+      stop.stopped() === "deadline"
+        ? upstreamTimeout("the total time allowed")
+        : midStreamFailure(error);
+    log.error = failure.code ?? "upstream_error";
+    res.end(sseErrorEvent(failure.toBody()));
+  }
 }

@@ -1,3 +1,4 @@
+import { undatedName } from "./dated-name.ts";
 import defaultNames from "./model-names.json" with { type: "json" };
 
 /** A deployment known to exist on the resource, with the model it serves. */
@@ -54,7 +55,8 @@ export function defaultModelNames(): string[] {
  * the configured mapper, then the built-in table, then a deployment known to serve that model,
  * then the name itself. When the resource's deployments are known, a candidate that is not one of
  * them gives way to one that is (so a deployment named like the OpenAI model still wins over the
- * table's guess).
+ * table's guess). A dated name (`gpt-4o-2024-08-06`) that nothing knows falls back to its undated
+ * name (`gpt-4o`), as the Go proxy did.
  */
 export function resolveDeployment(
   model: string,
@@ -65,7 +67,10 @@ export function resolveDeployment(
   const mapped = mapper.get(key);
   if (mapped !== undefined) return mapped;
   const fromTable = defaultDeploymentName(model);
-  if (known === undefined) return fromTable ?? model;
+  const undated = undatedName(key);
+  if (known === undefined) {
+    return fromTable ?? (undated === undefined ? undefined : mapper.get(undated)) ?? model;
+  }
   if (fromTable !== undefined) {
     const id = known.byId.get(fromTable.toLowerCase());
     if (id !== undefined) return id;
@@ -76,6 +81,10 @@ export function resolveDeployment(
     known.byModel.get(key) ??
     (fromTable === undefined ? undefined : known.byModel.get(fromTable.toLowerCase()));
   if (serving !== undefined) return serving;
+  if (undated !== undefined) {
+    const byUndated = mapper.get(undated) ?? known.byId.get(undated) ?? known.byModel.get(undated);
+    if (byUndated !== undefined) return byUndated;
+  }
   return fromTable ?? model;
 }
 

@@ -38,7 +38,8 @@ export class RouteTable {
     for (const [name, route] of topology.models) {
       const targets = route.targets.map((t) => {
         const resource = topology.resources.get(t.resource) as ResourceConfig;
-        return this.target(resource, t.deployment, t.priority, t.weight);
+        const target = this.target(resource, t.deployment, t.priority, t.weight);
+        return t.api === undefined ? target : { ...target, api: t.api };
       });
       this.pools.set(name, new Pool(targets, createPolicy(route.strategy)));
     }

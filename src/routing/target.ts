@@ -1,4 +1,4 @@
-import type { ResourceConfig } from "../config/topology.ts";
+import type { ResourceConfig, TargetApi } from "../config/topology.ts";
 import type { TargetHealth } from "./health.ts";
 
 /** A deployment on a resource: where one attempt of a request goes. */
@@ -11,4 +11,6 @@ export interface Target {
   readonly priority: number;
   readonly weight: number;
   readonly health: TargetHealth;
+  /** The configuration's `api:` for this target, overriding the model family table. */
+  readonly api?: TargetApi;
 }

@@ -15,6 +15,11 @@ import {
   upstreamAuthNotReady,
 } from "../openai/errors.ts";
 import { FORWARD_ANY, OPERATIONS } from "../openai/operations.ts";
+import {
+  anthropicMessagesHandler,
+  MESSAGES_ROUTE_PATHS,
+} from "../proxy/anthropic-messages-handler.ts";
+import { chatCompletionsHandler } from "../proxy/chat-handler.ts";
 import type { ProxyContext } from "../proxy/context.ts";
 import {
   openaiPassthroughHandler,
@@ -72,8 +77,13 @@ export function createRequestListener(
   } else {
     for (const operation of OPERATIONS) {
       if (operation.websocket) continue; // served by the upgrade handler (realtime.ts)
-      on(operation.method, operation.path, operationHandler(operation, ctx));
+      // Chat goes to every model family (Responses-only, Claude, reasoning, Foundry) its own way.
+      const handler =
+        operation.id === "chat.completions" ? chatCompletionsHandler : operationHandler;
+      on(operation.method, operation.path, handler(operation, ctx));
     }
+    const messages = anthropicMessagesHandler(ctx);
+    for (const path of MESSAGES_ROUTE_PATHS) on("POST", path, messages);
     on(ANY, FORWARD_ANY.path, operationHandler(FORWARD_ANY, ctx));
     for (const [path, handler] of Object.entries(modelRoutes(ctx))) on("GET", path, handler);
     const legacy: RouteHandler = () => {

@@ -18,6 +18,7 @@ import type { ProxyContext } from "../proxy/context.ts";
 import type { RouteHandler } from "../proxy/operation-handler.ts";
 import { sendJson } from "../proxy/respond.ts";
 import { upstreamFailure } from "../proxy/upstream.ts";
+import { modelProvider } from "../routing/model-family.ts";
 import { resolveDeployment } from "../routing/resolve-deployment.ts";
 
 /**
@@ -73,7 +74,7 @@ export function modelRoutes(ctx: ProxyContext): Record<string, RouteHandler> {
   const models = async (headers: IncomingHttpHeaders): Promise<ModelObject[]> => {
     const configured: ModelObject[] = ctx.routes
       .configuredNames()
-      .map((id) => ({ id, object: "model", created: 0, owned_by: "azure-openai" }));
+      .map((id) => ({ id, object: "model", created: 0, owned_by: modelProvider(id) }));
     const seen = new Set(configured.map((m) => m.id.toLowerCase()));
     const { listing, failure } = await fallbackListing(headers);
     const rest = listModels(listing, ctx.config.modelMapper).filter(

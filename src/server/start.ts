@@ -111,7 +111,7 @@ export async function loadTopology(
 ): Promise<Topology> {
   const topology =
     config.configFile === undefined
-      ? topologyFromEnv(config.azure)
+      ? topologyFromEnv(config.azure, config.studioDeployments)
       : await loadTopologyFile(config.configFile, config.azure, env, config);
   checkTopology(topology, config);
   return topology;

@@ -166,3 +166,15 @@ describe("buildUpstreamHeaders", () => {
     assert.deepEqual(headers, { "x-stainless-lang": "js", "accept-encoding": "identity" });
   });
 });
+
+describe("buildUpstreamHeaders and Anthropic's key header", () => {
+  it("never forwards a client's x-api-key upstream", () => {
+    const headers = buildUpstreamHeaders(
+      { "x-api-key": "client-secret", "anthropic-beta": "x" },
+      undefined,
+      0,
+    );
+    assert.equal(headers["x-api-key"], undefined);
+    assert.equal(headers["anthropic-beta"], "x");
+  });
+});

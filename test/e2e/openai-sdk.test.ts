@@ -239,7 +239,10 @@ for (const style of STYLES) {
       assert.equal(call?.type, "function");
       assert.match(call?.id ?? "", /^call_/);
       assert.equal(call?.type === "function" ? call.function.name : undefined, "get_weather");
-      assert.equal(call?.type === "function" ? call.function.arguments : undefined, "{}");
+      assert.equal(
+        call?.type === "function" ? call.function.arguments : undefined,
+        '{"city":"emulator"}',
+      );
     });
 
     // ---- legacy completions ----

@@ -269,3 +269,39 @@ export function imagesBody(
     })),
   };
 }
+
+// ---- structured answers ----
+
+/**
+ * A deterministic value that fits a JSON schema (objects with every property, the first enum
+ * value, "emulator" for strings, 1 for numbers), for JSON-schema answers and tool arguments.
+ */
+export function sampleOf(schema: unknown, depth = 0): unknown {
+  if (typeof schema !== "object" || schema === null || depth > 8) return null;
+  const s = schema as Record<string, unknown>;
+  if (Array.isArray(s.enum) && s.enum.length > 0) return s.enum[0];
+  if ("const" in s) return s.const;
+  const options = s.anyOf ?? s.oneOf;
+  if (Array.isArray(options) && options.length > 0) return sampleOf(options[0], depth + 1);
+  const type = Array.isArray(s.type) ? s.type.find((t) => t !== "null") : s.type;
+  switch (type) {
+    case "string":
+      return "emulator";
+    case "number":
+    case "integer":
+      return 1;
+    case "boolean":
+      return true;
+    case "null":
+      return null;
+    case "array":
+      return s.items === undefined ? [] : [sampleOf(s.items, depth + 1)];
+    default: {
+      const properties =
+        typeof s.properties === "object" && s.properties !== null ? s.properties : {};
+      return Object.fromEntries(
+        Object.entries(properties).map(([name, sub]) => [name, sampleOf(sub, depth + 1)]),
+      );
+    }
+  }
+}

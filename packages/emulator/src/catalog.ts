@@ -16,6 +16,39 @@ export const DEFAULT_DEPLOYMENTS: EmulatorDeployment[] = [
   { id: "gpt-4o-realtime-preview", model: "gpt-4o-realtime-preview" },
 ];
 
+/**
+ * How a model is served beyond its operations, as Azure serves it in 2026:
+ * - `responses-only`: codex, the -pro models, computer-use, deep research: chat is refused with
+ *   OperationNotSupported, the Responses API works;
+ * - `reasoning`: o-series and gpt-5: chat refuses `max_tokens` and non-default sampling values;
+ * - `anthropic`: Claude, only at `/anthropic/v1/messages`;
+ * - `foundry`: DeepSeek, Llama, Mistral, grok, Phi, gpt-oss: only through `/openai/v1/...`;
+ * - `chat`: everything else.
+ */
+export type ServingFamily = "chat" | "responses-only" | "reasoning" | "anthropic" | "foundry";
+
+const RESPONSES_ONLY =
+  /codex|^gpt-5(\.\d+)?-pro($|-)|^o1-pro($|-)|^o3-pro($|-)|^computer-use-preview|deep-research/i;
+
+const SERVING_FAMILIES: readonly { pattern: RegExp; family: ServingFamily }[] = [
+  { pattern: /^gpt-5(\.\d+)?-chat/i, family: "chat" },
+  { pattern: RESPONSES_ONLY, family: "responses-only" },
+  { pattern: /^claude-/i, family: "anthropic" },
+  { pattern: /^o\d|^gpt-5/i, family: "reasoning" },
+  { pattern: /deepseek|llama|mistral|ministral|codestral|grok|^phi-|^gpt-oss/i, family: "foundry" },
+];
+
+export function servingFamilyOf(model: string): ServingFamily {
+  return SERVING_FAMILIES.find((f) => f.pattern.test(model))?.family ?? "chat";
+}
+
+/** Whether the Responses API answers with this model: chat models and Responses-only ones. */
+export function servesResponses(model: string): boolean {
+  return (
+    servingFamilyOf(model) === "responses-only" || operationsOf(model).includes("chat/completions")
+  );
+}
+
 interface ModelFamily {
   pattern: RegExp;
   ops: readonly InferenceOp[];
@@ -27,6 +60,9 @@ interface ModelFamily {
  * deployment fails here as it would in production. Unknown names are treated as chat models.
  */
 const MODEL_FAMILIES: readonly ModelFamily[] = [
+  // Served by the Responses API only (see servesResponses); Claude only by Anthropic's API.
+  { pattern: RESPONSES_ONLY, ops: [] },
+  { pattern: /^claude-/i, ops: [] },
   { pattern: /embedding/, ops: ["embeddings"] },
   { pattern: /instruct|davinci|babbage/, ops: ["completions"] },
   { pattern: /dall-e|gpt-image/, ops: ["images/generations", "images/edits"] },

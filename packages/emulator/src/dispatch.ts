@@ -14,6 +14,7 @@ import {
   modelObject,
   modelsOf,
   operationsOf,
+  servingFamilyOf,
 } from "./catalog.ts";
 import { type AzureError, azureErrors } from "./errors.ts";
 import { INFERENCE_OPERATIONS, type InferenceOp } from "./operations.ts";
@@ -126,9 +127,12 @@ function dispatchInference(
   const findDeployment = (name: string) => resource.deployments.get(name);
   let deployment: EmulatorDeployment | undefined;
   if (route.style === "dated") {
-    // Azure looks the deployment up before it reads the body.
+    // Azure looks the deployment up before it reads the body. Foundry models (DeepSeek, Llama,
+    // …) have no deployment path: they answer only through the v1 API.
     deployment = findDeployment(route.deployment);
-    if (deployment === undefined) return fail(azureErrors.deploymentNotFound());
+    if (deployment === undefined || servingFamilyOf(deployment.model) === "foundry") {
+      return fail(azureErrors.deploymentNotFound());
+    }
   }
   const checked = checkBody(route.op, request.body);
   if ("kind" in checked) return checked;

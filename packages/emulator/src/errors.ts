@@ -111,6 +111,35 @@ export const azureErrors = {
     },
   }),
 
+  /** What reasoning models answer for a parameter they do not take (Azure's text, word for word). */
+  unsupportedParameter: (name: string, replacement?: string): AzureError => ({
+    status: 400,
+    body: {
+      error: {
+        message:
+          replacement === undefined
+            ? `Unsupported parameter: '${name}' is not supported with this model.`
+            : `Unsupported parameter: '${name}' is not supported with this model. Use '${replacement}' instead.`,
+        type: "invalid_request_error",
+        param: name,
+        code: "unsupported_parameter",
+      },
+    },
+  }),
+
+  /** What reasoning models answer for a sampling parameter away from its default. */
+  unsupportedValue: (name: string, value: unknown, fallback: number): AzureError => ({
+    status: 400,
+    body: {
+      error: {
+        message: `Unsupported value: '${name}' does not support ${String(value)} with this model. Only the default (${fallback}) value is supported.`,
+        type: "invalid_request_error",
+        param: name,
+        code: "unsupported_value",
+      },
+    },
+  }),
+
   internalServerError: () =>
     codeAndMessage(
       500,

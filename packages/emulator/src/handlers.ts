@@ -16,6 +16,7 @@ import {
   imagesBody,
   numberedWords,
   planText,
+  sampleOf,
 } from "./answers.ts";
 import {
   type HeardAudio,
@@ -25,6 +26,7 @@ import {
   TRANSCRIPT_FORMATS,
   transcriptReply,
 } from "./audio.ts";
+import { servingFamilyOf } from "./catalog.ts";
 import type { InferenceCall } from "./dispatch.ts";
 import { type AzureError, azureErrors } from "./errors.ts";
 import type { InferenceOp } from "./operations.ts";
@@ -166,7 +168,7 @@ function chatMessages(json: Record<string, unknown>): { role: string; text: stri
 function toolToCall(json: Record<string, unknown>, lastUserText: string): string | undefined {
   const { tools, tool_choice: choice } = json;
   if (!Array.isArray(tools) || tools.length === 0 || choice === "none") return undefined;
-  if (!/weather/i.test(lastUserText)) return undefined;
+  if (!/weather/i.test(lastUserText) && typeof choice !== "object") return undefined;
   const named =
     typeof choice === "object" && choice !== null ? Reflect.get(choice, "function") : undefined;
   const name = named?.name ?? tools[0]?.function?.name;
@@ -186,8 +188,50 @@ function maxTokensOf(json: Record<string, unknown>): number | undefined {
   );
 }
 
+/** Sampling parameters reasoning models take only at their default. */
+const REASONING_DEFAULTS: Readonly<Record<string, number>> = {
+  temperature: 1,
+  top_p: 1,
+  presence_penalty: 0,
+  frequency_penalty: 0,
+};
+
+/** Reasoning models refuse `max_tokens`, log probabilities and non-default sampling, one at a time. */
+function checkReasoningParameters(json: Record<string, unknown>): void {
+  if (json.max_tokens != null) {
+    throw new Rejection(azureErrors.unsupportedParameter("max_tokens", "max_completion_tokens"));
+  }
+  for (const [name, fallback] of Object.entries(REASONING_DEFAULTS)) {
+    const value = json[name];
+    if (value != null && value !== fallback) {
+      throw new Rejection(azureErrors.unsupportedValue(name, value, fallback));
+    }
+  }
+  for (const name of ["logprobs", "top_logprobs", "logit_bias"]) {
+    if (json[name] != null) throw new Rejection(azureErrors.unsupportedParameter(name));
+  }
+}
+
+/** The answer in the form `response_format` asks: a JSON value fitting the schema, or an object. */
+function formatted(json: Record<string, unknown>, text: string): string {
+  const format = json.response_format;
+  if (typeof format !== "object" || format === null) return text;
+  const { type, json_schema: spec } = format as Record<string, unknown>;
+  if (type === "json_schema" && typeof spec === "object" && spec !== null) {
+    return JSON.stringify(sampleOf(Reflect.get(spec, "schema")));
+  }
+  return type === "json_object" ? JSON.stringify({ answer: text }) : text;
+}
+
+function toolParameters(json: Record<string, unknown>, name: string): unknown {
+  const tools = Array.isArray(json.tools) ? json.tools : [];
+  return tools.find((t) => t?.function?.name === name)?.function?.parameters;
+}
+
 const chatCompletions: Handler = (call, context) => {
   const { json } = call;
+  const reasoning = servingFamilyOf(call.deployment.model) === "reasoning";
+  if (reasoning) checkReasoningParameters(json);
   const messages = chatMessages(json);
   const n = optionalInteger(json, "n", 1, 128) ?? 1;
   const maxTokens = maxTokensOf(json);
@@ -195,11 +239,20 @@ const chatCompletions: Handler = (call, context) => {
   const lastUserText = messages.findLast((m) => m.role === "user")?.text ?? "";
   checkFiltered([lastUserText]);
 
-  const toolName = toolToCall(json, lastUserText);
+  // After a tool's result the model answers in words.
+  const toolName = messages.at(-1)?.role === "tool" ? undefined : toolToCall(json, lastUserText);
   const content: ChatContent =
     toolName === undefined
-      ? { kind: "text", text: planText(answerText(call, context, lastUserText), maxTokens) }
-      : { kind: "tool-call", callId: `call_${context.newId()}`, name: toolName, arguments: "{}" };
+      ? {
+          kind: "text",
+          text: planText(formatted(json, answerText(call, context, lastUserText)), maxTokens),
+        }
+      : {
+          kind: "tool-call",
+          callId: `call_${context.newId()}`,
+          name: toolName,
+          arguments: JSON.stringify(sampleOf(toolParameters(json, toolName)) ?? {}),
+        };
   const answer: ChatAnswer = {
     id: `chatcmpl-${context.newId()}`,
     created: context.now,

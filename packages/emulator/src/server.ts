@@ -2,8 +2,14 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import {
+  ANTHROPIC_MESSAGES_PATH,
+  answerAnthropic,
+  anthropicError,
+  checkAnthropicRequest,
+} from "./anthropic.ts";
 import { keyCheck } from "./auth.ts";
-import { receiveBody } from "./body.ts";
+import { type ReceivedBody, receiveBody } from "./body.ts";
 import { DEFAULT_DEPLOYMENTS } from "./catalog.ts";
 import { deploymentName, dispatch, type Resource, type ResourceCall } from "./dispatch.ts";
 import { azureErrors } from "./errors.ts";
@@ -22,6 +28,7 @@ import {
   type ResourceEnv,
 } from "./resources/index.ts";
 import { matchRoute, requestStyle } from "./routes.ts";
+import { checkServerlessRequest, SERVERLESS_CHAT_PATHS } from "./serverless.ts";
 import type { Emulator, EmulatorOptions, RecordedRequest } from "./types.ts";
 
 const DEFAULTS = {
@@ -33,6 +40,7 @@ const DEFAULTS = {
   listDeployments: true,
   jobDurationMs: 100,
   keyless: false,
+  serverlessModel: null,
 } satisfies Settings;
 
 /** The options with defaults, less the identity (each emulator has its own unless given one). */
@@ -271,7 +279,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       query,
       headers: req.headers,
       style: requestStyle(url.pathname),
-      deployment: deploymentName(route, body),
+      deployment:
+        url.pathname === ANTHROPIC_MESSAGES_PATH
+          ? anthropicModel(body.json)
+          : deploymentName(route, body),
       json: body.json,
       multipart: body.multipart,
       bodySize: body.size,
@@ -279,6 +290,36 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     };
     requests.push(record);
     const exchange = openExchange(res, record, () => closing);
+
+    if (url.pathname === ANTHROPIC_MESSAGES_PATH) {
+      await answerMessages(req, res, method, body, exchange);
+      return;
+    }
+    const { serverlessModel } = settings;
+    if (serverlessModel !== null && SERVERLESS_CHAT_PATHS.has(url.pathname) && method === "POST") {
+      const checked = checkServerlessRequest(
+        req.headers,
+        body,
+        serverlessModel,
+        resource.credentials,
+      );
+      if (checked.kind === "reply") {
+        await sendReply(res, checked.reply, {
+          chunkDelayMs: settings.chunkDelayMs,
+          signal: exchange.signal,
+        });
+        return;
+      }
+      const model = {
+        deployment: checked.call.deployment.id,
+        operationId: "ChatCompletions_Create",
+        apiVersion: "v1",
+      };
+      const produce = (forcedWords: number | undefined) =>
+        answerInference(checked.call, { forcedWords, now: Math.floor(Date.now() / 1000), newId });
+      await runModel(model, produce, req, res, exchange);
+      return;
+    }
 
     const decision = dispatch(
       { method, path: url.pathname, query, headers: req.headers, body },
@@ -303,6 +344,36 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     };
     const produce = (forcedWords: number | undefined) =>
       answerInference(call, { forcedWords, now: Math.floor(Date.now() / 1000), newId });
+    await runModel(model, produce, req, res, exchange);
+  }
+
+  /** Claude at `/anthropic/v1/messages`: Anthropic's checks, then the deployment's faults and answer. */
+  async function answerMessages(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    body: ReceivedBody,
+    exchange: Exchange,
+  ): Promise<void> {
+    const checked =
+      method === "POST"
+        ? checkAnthropicRequest(req.headers, body, resource.deployments, resource.credentials)
+        : anthropicError("not_found_error", "Not Found");
+    if ("kind" in checked) {
+      await sendReply(res, checked, {
+        chunkDelayMs: settings.chunkDelayMs,
+        signal: exchange.signal,
+      });
+      return;
+    }
+    res.setHeader("request-id", `req_${newId()}`);
+    const model = {
+      deployment: checked.deployment.id,
+      operationId: "Messages_Create",
+      apiVersion: String(req.headers["anthropic-version"]),
+    };
+    const produce = (forcedWords: number | undefined) =>
+      answerAnthropic(checked, { forcedWords, newId });
     await runModel(model, produce, req, res, exchange);
   }
 
@@ -356,4 +427,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return closed;
     },
   };
+}
+
+function anthropicModel(json: unknown): string | undefined {
+  const model = typeof json === "object" && json !== null ? Reflect.get(json, "model") : undefined;
+  return typeof model === "string" && model !== "" ? model : undefined;
 }

@@ -41,6 +41,12 @@ export interface EmulatorOptions {
    * resources of one Entra tenant. Default: one of its own.
    */
   identity?: EmulatedIdentity;
+  /**
+   * The model of the serverless endpoint the emulator also is (`POST /v1/chat/completions` and
+   * `/chat/completions`, Bearer key, as `https://{name}.{region}.models.ai.azure.com`).
+   * Default null: those paths are 404, as on an Azure OpenAI resource.
+   */
+  serverlessModel?: string | null;
 }
 
 export type RequestStyle = "dated" | "v1" | "other";

@@ -104,3 +104,12 @@ export async function waitFor(condition: () => boolean, timeoutMs = 2000): Promi
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** One deployment per model family Azure serves differently. */
+export const FAMILY_DEPLOYMENTS = [
+  { id: "gpt-4o", model: "gpt-4o" },
+  { id: "codex", model: "gpt-5-codex" },
+  { id: "o3-mini", model: "o3-mini" },
+  { id: "deepseek", model: "DeepSeek-R1" },
+  { id: "claude", model: "claude-sonnet-4-5" },
+];

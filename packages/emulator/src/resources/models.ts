@@ -1,5 +1,5 @@
 /** Resolving the deployment a resource request names in its body's `model`. */
-import { operationsOf } from "../catalog.ts";
+import { operationsOf, servesResponses } from "../catalog.ts";
 import { azureErrors } from "../errors.ts";
 import type { EmulatorDeployment } from "../types.ts";
 import type { ResourceEnv } from "./context.ts";
@@ -28,7 +28,11 @@ export function chatDeployment(
       unknown === "notFound" ? azureErrors.deploymentNotFound() : azureErrors.modelNotFound(name),
     );
   }
-  if (!operationsOf(deployment.model).includes("chat/completions")) {
+  const serves =
+    operation === "responses"
+      ? servesResponses(deployment.model)
+      : operationsOf(deployment.model).includes("chat/completions");
+  if (!serves) {
     refuse(azureErrors.operationNotSupported(operation, deployment.model));
   }
   return deployment;

@@ -4,7 +4,15 @@
  * events with `sequence_number`, and `background: true` responses move queued → in_progress →
  * completed like the other asynchronous objects.
  */
-import { countWords, greeting, numberedWords, planText, type TextPlan } from "../answers.ts";
+import {
+  countWords,
+  greeting,
+  numberedWords,
+  planText,
+  sampleOf,
+  type TextPlan,
+} from "../answers.ts";
+import { servingFamilyOf } from "../catalog.ts";
 import type { ResourceCall } from "../dispatch.ts";
 import { azureErrors } from "../errors.ts";
 import { FORBIDDEN_WORD } from "../handlers.ts";
@@ -32,6 +40,17 @@ interface OutputMessage {
   content: { type: "output_text"; text: string; annotations: never[] }[];
 }
 
+interface OutputFunctionCall {
+  id: string;
+  type: "function_call";
+  status: "completed";
+  call_id: string;
+  name: string;
+  arguments: string;
+}
+
+type OutputItem = OutputMessage | OutputFunctionCall;
+
 type InputItem = Record<string, unknown> & { id: string };
 
 interface ResponseObject {
@@ -45,13 +64,13 @@ interface ResponseObject {
   instructions: string | null;
   max_output_tokens: number | null;
   model: string;
-  output: OutputMessage[];
+  output: OutputItem[];
   parallel_tool_calls: boolean;
   previous_response_id: string | null;
   reasoning: { effort: null; summary: null };
   store: boolean;
   temperature: number;
-  text: { format: { type: "text" } };
+  text: Record<string, unknown>;
   tool_choice: unknown;
   tools: unknown[];
   top_p: number;
@@ -184,15 +203,26 @@ function buildResponse(
   if (background && !store) {
     fields.fail("Background responses must be stored: set 'store' to true.", "store");
   }
+  checkReasoningSampling(fields, deployment);
+  checkToolOutputs(fields, items);
   const said = lastUserText(items);
   if (said.includes(FORBIDDEN_WORD) || instructions?.includes(FORBIDDEN_WORD)) {
     refuse(azureErrors.contentFiltered());
   }
 
-  const text =
+  const textOptions = isObject(fields.json.text) ? fields.json.text : {};
+  const format = isObject(textOptions.format) ? textOptions.format : { type: "text" };
+  const greetingText =
     context.forcedWords === undefined
       ? greeting(deployment.id, said)
       : numberedWords(context.forcedWords);
+  const text =
+    format.type === "json_schema"
+      ? JSON.stringify(sampleOf(format.schema))
+      : format.type === "json_object"
+        ? JSON.stringify({ answer: greetingText })
+        : greetingText;
+  const call = functionToCall(fields, items, said);
   const plan = planText(text, maxOutputTokens ?? undefined);
   const incomplete = plan.finishReason === "length";
   const inputTokens = Math.max(
@@ -212,20 +242,29 @@ function buildResponse(
     max_output_tokens: maxOutputTokens,
     model: deployment.model,
     output: [
-      {
-        id: `msg_${context.newId()}`,
-        type: "message",
-        status: incomplete ? "incomplete" : "completed",
-        role: "assistant",
-        content: [{ type: "output_text", text: plan.pieces.join(""), annotations: [] }],
-      },
+      call === undefined
+        ? {
+            id: `msg_${context.newId()}`,
+            type: "message",
+            status: incomplete ? "incomplete" : "completed",
+            role: "assistant",
+            content: [{ type: "output_text", text: plan.pieces.join(""), annotations: [] }],
+          }
+        : {
+            id: `fc_${context.newId()}`,
+            type: "function_call",
+            status: "completed",
+            call_id: `call_${context.newId()}`,
+            name: call.name,
+            arguments: JSON.stringify(sampleOf(call.parameters)),
+          },
     ],
     parallel_tool_calls: fields.boolean("parallel_tool_calls") ?? true,
     previous_response_id: previous,
     reasoning: { effort: null, summary: null },
     store,
     temperature,
-    text: { format: { type: "text" } },
+    text: { ...textOptions, format },
     tool_choice: fields.json.tool_choice ?? "auto",
     tools,
     top_p: topP,
@@ -241,6 +280,52 @@ function buildResponse(
     metadata,
   };
   return { final, plan, inputItems: items, background, stream };
+}
+
+/** Reasoning models (and the Responses-only ones, all reasoning) take no sampling controls. */
+function checkReasoningSampling(fields: Fields, deployment: EmulatorDeployment): void {
+  const family = servingFamilyOf(deployment.model);
+  if (family !== "reasoning" && family !== "responses-only") return;
+  for (const name of ["temperature", "top_p"]) {
+    const value = fields.json[name];
+    if (value != null && value !== 1) refuse(azureErrors.unsupportedParameter(name));
+  }
+}
+
+/** A function_call_output must answer a function_call given earlier in the same input. */
+function checkToolOutputs(fields: Fields, items: readonly InputItem[]): void {
+  if (fields.json.previous_response_id != null) return;
+  const calls = new Set(items.filter((i) => i.type === "function_call").map((i) => i.call_id));
+  for (const item of items) {
+    if (item.type === "function_call_output" && !calls.has(item.call_id)) {
+      fields.fail(
+        `No tool call found for function call output with call_id ${String(item.call_id)}.`,
+        "input",
+      );
+    }
+  }
+}
+
+/**
+ * The function the model calls: with function tools offered and not refused, when the user asks
+ * about the weather or a function is forced, unless the input already ends with a tool's output.
+ */
+function functionToCall(
+  fields: Fields,
+  items: readonly InputItem[],
+  said: string,
+): { name: string; parameters: unknown } | undefined {
+  const tools = (fields.json.tools ?? []) as unknown[];
+  const functions = tools.filter(
+    (t): t is Record<string, unknown> => isObject(t) && t.type === "function",
+  );
+  const choice = fields.json.tool_choice;
+  if (functions.length === 0 || choice === "none") return undefined;
+  if (items.at(-1)?.type === "function_call_output") return undefined;
+  const forced = isObject(choice) && typeof choice.name === "string" ? choice.name : undefined;
+  if (forced === undefined && choice !== "required" && !/weather/i.test(said)) return undefined;
+  const tool = functions.find((f) => f.name === forced) ?? functions[0];
+  return tool === undefined ? undefined : { name: String(tool.name), parameters: tool.parameters };
 }
 
 function namedEvent(type: string, sequence: number, data: Record<string, unknown>): string {
@@ -263,6 +348,20 @@ export function responseStreamEvents(final: ResponseObject, plan: TextPlan): str
   emit("response.created", { response: opening });
   emit("response.in_progress", { response: opening });
   final.output.forEach((message, outputIndex) => {
+    if (message.type === "function_call") {
+      const at = { item_id: message.id, output_index: outputIndex };
+      emit("response.output_item.added", {
+        output_index: outputIndex,
+        item: { ...message, status: "in_progress", arguments: "" },
+      });
+      const half = Math.ceil(message.arguments.length / 2);
+      for (const delta of [message.arguments.slice(0, half), message.arguments.slice(half)]) {
+        if (delta !== "") emit("response.function_call_arguments.delta", { ...at, delta });
+      }
+      emit("response.function_call_arguments.done", { ...at, arguments: message.arguments });
+      emit("response.output_item.done", { output_index: outputIndex, item: message });
+      return;
+    }
     const at = { item_id: message.id, output_index: outputIndex, content_index: 0 };
     const part = message.content[0] ?? { type: "output_text", text: "", annotations: [] };
     emit("response.output_item.added", {
