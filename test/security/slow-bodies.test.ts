@@ -15,7 +15,10 @@ async function rawConnection(url: string) {
     received += chunk.toString();
   });
   socket.on("error", () => {});
-  const closed = once(socket, "close").then(() => performance.now());
+  // Not events.once: it rejects on the EPIPE a write may meet once the proxy has closed.
+  const closed = new Promise<number>((resolve) =>
+    socket.once("close", () => resolve(performance.now())),
+  );
   return { socket, closed, received: () => received };
 }
 
