@@ -111,6 +111,8 @@ export function readEnvironment(env: Env): EnvironmentReading {
     production: values.nodeEnv === "production",
     tls,
     forward: forward.settings,
+    redisUrl: values.redisUrl,
+    redisFailClosed: values.redisFail === "closed",
   };
   return { config: Object.freeze(config), warnings };
 }

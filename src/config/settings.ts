@@ -19,6 +19,7 @@ import {
   parseList,
   parseModelMapper,
   parsePlainDate,
+  parseRedisUrl,
   parseSize,
   parseStudioDeployments,
   parseText,
@@ -181,6 +182,20 @@ export const SETTINGS = {
     group: "clients",
     doc: "Comma-separated keys clients must present (`Authorization: Bearer …` or `api-key`) before anything is forwarded. Needs a server-held Azure key (for every resource of the configuration file too).",
     parse: parseList,
+  }),
+  redisUrl: optional({
+    name: "AZURE_OPENAI_PROXY_REDIS_URL",
+    group: "clients",
+    defaultText: "— (in memory)",
+    doc: "`redis://…` or `rediss://…`: the limits and usage of the configuration file's `clients` live in Redis, shared by every replica and worker (docs/clients.md).",
+    parse: parseRedisUrl,
+  }),
+  redisFail: defaulted({
+    name: "AZURE_OPENAI_PROXY_REDIS_FAIL",
+    group: "clients",
+    default: "open",
+    doc: "While Redis is unreachable: `open` serves without client limits, `closed` answers 503 to clients with limits.",
+    parse: parseChoice(["open", "closed"]),
   }),
   corsOrigins: defaulted({
     name: "AZURE_OPENAI_PROXY_CORS_ORIGINS",

@@ -209,12 +209,12 @@ export const clientBudgetExhausted = (
   );
 
 /** The limits store (Redis) cannot be reached and AZURE_OPENAI_PROXY_REDIS_FAIL=closed. */
-export const limitsUnavailable = () =>
-  new ProxyError(
-    503,
-    "The proxy cannot check this client's limits right now (its limits store is unreachable); retry shortly.",
-    { code: "limits_unavailable", headers: { "retry-after": "1" } },
-  );
+export const limitsUnavailable = (cause?: unknown) =>
+  new ProxyError(503, "The proxy cannot reach its limits store (Redis) right now; retry shortly.", {
+    code: "limits_unavailable",
+    headers: { "retry-after": "1" },
+    cause,
+  });
 
 export const upstreamUnreachable = (detail: string) =>
   new ProxyError(502, `The proxy could not reach Azure OpenAI: ${detail}`, {

@@ -6,15 +6,19 @@ import type { StreamAdapter } from "../openai/operations.ts";
 import { translateAzureError } from "./azure-errors.ts";
 import { sendJson } from "./respond.ts";
 import { AzureArtefactFilter, sseErrorEvent } from "./sse.ts";
+import { StreamUsageFilter } from "./stream-usage.ts";
 import { midStreamFailure } from "./upstream.ts";
 import type { Outcome } from "./upstream-call.ts";
+import { UsageTap } from "./usage.ts";
 
 export interface RelayOptions {
   /** How an SSE answer is adapted; undefined passes every byte. */
   readonly stream: StreamAdapter | undefined;
   readonly keepAzureStreamArtefacts: boolean;
-  /** Extra response headers (the opt-in target header). */
-  readonly headers?: Record<string, string>;
+  /** Extra response headers (the opt-in target header, the client's x-ratelimit-*). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The proxy asked for stream usage the client did not: remove it from the answer. */
+  readonly hideStreamUsage?: boolean;
 }
 
 /**
@@ -96,9 +100,11 @@ export async function relayAnswer(
 ): Promise<void> {
   const contentType = String(outcome.headers["content-type"] ?? "");
   const isSse = contentType.startsWith("text/event-stream");
-  const filter =
-    isSse && options.stream === "chat" && !options.keepAzureStreamArtefacts
-      ? new AzureArtefactFilter()
+  const filter = sseFilter(isSse, options);
+  // Usage is read from successful JSON and SSE answers, for limits, /usage and metrics.
+  const tap =
+    outcome.status < 300 && (isSse || contentType.startsWith("application/json"))
+      ? new UsageTap(isSse ? "sse" : "json")
       : undefined;
   const headers = copyHeaders(
     outcome.headers,
@@ -117,6 +123,7 @@ export async function relayAnswer(
   }
 
   const write = async (chunk: Buffer): Promise<void> => {
+    tap?.push(chunk);
     const out = filter ? filter.push(chunk) : chunk;
     if (out !== undefined && !res.write(out)) await drainedOrClosed(res);
   };
@@ -133,6 +140,7 @@ export async function relayAnswer(
       log.error = "client closed the connection";
       return;
     }
+    log.usage = tap?.result();
     res.end(filter?.flush());
   } catch (error) {
     if (stop.stopped() === "client" || res.destroyed) {
@@ -147,6 +155,34 @@ export async function relayAnswer(
     if (isSse) res.end(sseErrorEvent(failure.toBody()));
     else res.destroy();
   }
+}
+
+/** The SSE adapters an answer goes through, composed; undefined sends every byte. */
+function sseFilter(
+  isSse: boolean,
+  options: RelayOptions,
+): { push(chunk: Buffer): Buffer | undefined; flush(): Buffer | undefined } | undefined {
+  if (!isSse) return undefined;
+  const artefacts =
+    options.stream === "chat" && !options.keepAzureStreamArtefacts
+      ? new AzureArtefactFilter()
+      : undefined;
+  const usage = options.hideStreamUsage ? new StreamUsageFilter() : undefined;
+  if (usage === undefined) return artefacts;
+  if (artefacts === undefined) return usage;
+  return {
+    push(chunk) {
+      const kept = artefacts.push(chunk);
+      return kept === undefined ? undefined : usage.push(kept);
+    },
+    flush() {
+      const rest = artefacts.flush();
+      const kept = rest === undefined ? undefined : usage.push(rest);
+      const last = usage.flush();
+      if (kept === undefined) return last;
+      return last === undefined ? kept : Buffer.concat([kept, last]);
+    },
+  };
 }
 
 /** Waits until the client has taken what was written, or has gone; leaves no listener behind. */

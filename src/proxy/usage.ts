@@ -1,3 +1,4 @@
+import type { TokenUsage } from "../observe/request-record.ts";
 import { eventData, eventEnd } from "./sse.ts";
 
 /**
@@ -5,13 +6,11 @@ import { eventData, eventEnd } from "./sse.ts";
  * is fed the same chunks the client gets and never holds one back: it only looks.
  */
 
-/** Tokens of one answer. `completion` includes `reasoning`; `prompt` includes `cached`. */
-export interface UsageTokens {
-  readonly prompt: number;
-  readonly completion: number;
-  readonly reasoning: number;
-  readonly cached: number;
-}
+/**
+ * Tokens of one answer: the request record's `usage` (metrics read the same record).
+ * `completion` includes `reasoning`; `prompt` includes `cached`.
+ */
+export type UsageTokens = Readonly<TokenUsage>;
 
 /** What a limit is charged with: prompt plus completion, as Azure's total_tokens. */
 export function chargedTokens(usage: UsageTokens): number {

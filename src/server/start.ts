@@ -7,6 +7,9 @@ import pino, { type Logger } from "pino";
 import { clientAuthenticator, proxyKeyCheck, resourceCredential } from "../azure/credentials.ts";
 import { DeploymentDirectory } from "../azure/deployments.ts";
 import { checkResource } from "../azure/resource-check.ts";
+import { ANONYMOUS } from "../clients/authenticate.ts";
+import { ClientLimiter } from "../clients/limiter.ts";
+import { openLimitsStore } from "../clients/open-limits-store.ts";
 import type { Config } from "../config/config.ts";
 import {
   checkTopology,
@@ -129,6 +132,11 @@ export async function startProxy(
     throw new Error("startProxy needs an Azure endpoint or a configuration file in azure mode");
   }
   const agent = createUpstreamAgent(config);
+  const limiter = new ClientLimiter({
+    store: await openLimitsStore(config.redisUrl),
+    failClosed: config.redisFailClosed,
+    log: log.child({ component: "client-limits" }),
+  });
   const registry = new HealthRegistry();
   const tokens = new EntraTokens(topology.resources.values());
   tokens.start();
@@ -142,7 +150,8 @@ export async function startProxy(
     logger: log,
     agent,
     call: (request, options) => callUpstream(agent, request, options),
-    authenticate: clientAuthenticator(config),
+    authenticate: clientAuthenticator(config, topology.clients),
+    limiter,
     routes: new RouteTable(topology, registry),
     directoryFor(resource) {
       let directory = directories.get(resource.endpoint);
@@ -261,6 +270,7 @@ export async function startProxy(
       tokens.track(next.topology.resources.values());
       ctx.routes = next;
       observing.observer.status.configLoaded(next.topology.source);
+      ctx.authenticate = clientAuthenticator(config, next.topology.clients);
       prefetch(next);
       log.info(
         {
@@ -268,6 +278,7 @@ export async function startProxy(
           config: config.configFile,
           resources: next.topology.resources.size,
           models: next.topology.models.size,
+          clients: next.topology.clients.size,
         },
         "configuration reloaded",
       );
@@ -315,6 +326,7 @@ export async function startProxy(
         } finally {
           await agent.close().catch(() => {});
           await observing.close();
+          await limiter.close().catch(() => {});
         }
       })();
       return closing;
@@ -335,7 +347,12 @@ function listen(server: Server, host: string, port: number): Promise<void> {
 
 /** One warning per resource that Azure refuses or that cannot be reached (see checkResource). */
 async function checkResources(ctx: ProxyContext, log: Logger): Promise<void> {
-  const server = { azureKey: undefined, proxyKey: true, authorization: undefined };
+  const server = {
+    azureKey: undefined,
+    proxyKey: true,
+    authorization: undefined,
+    client: ANONYMOUS,
+  };
   for (const resource of ctx.routes.topology.resources.values()) {
     if (resource.apiKey === undefined && resource.entra === undefined) continue;
     let warning: string | undefined;
