@@ -8,7 +8,7 @@ import { clientAuthenticator, proxyKeyCheck, resourceCredential } from "../azure
 import { DeploymentDirectory } from "../azure/deployments.ts";
 import { checkResource } from "../azure/resource-check.ts";
 import { ANONYMOUS } from "../clients/authenticate.ts";
-import { ClientLimiter } from "../clients/limiter.ts";
+import { ClientLimiter, hasLimits } from "../clients/limiter.ts";
 import { openLimitsStore } from "../clients/open-limits-store.ts";
 import type { Config } from "../config/config.ts";
 import {
@@ -137,6 +137,12 @@ export async function startProxy(
     failClosed: config.redisFailClosed,
     log: log.child({ component: "client-limits" }),
   });
+  if (config.workers > 1 && config.redisUrl === undefined && hasClientLimits(topology)) {
+    log.warn(
+      { workers: config.workers },
+      "client limits are counted per worker process; set AZURE_OPENAI_PROXY_REDIS_URL to share them",
+    );
+  }
   const registry = new HealthRegistry();
   const tokens = new EntraTokens(topology.resources.values());
   tokens.start();
@@ -332,6 +338,10 @@ export async function startProxy(
       return closing;
     },
   };
+}
+
+function hasClientLimits(topology: Topology): boolean {
+  return [...topology.clients.values()].some((client) => hasLimits(client.policy.limits));
 }
 
 /** Listens; a taken port rejects with the listen error (main.ts words it). */
