@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ClientIdentity } from "../../src/clients/authenticate.ts";
 import { ClientLimiter, type LimiterLog } from "../../src/clients/limiter.ts";
@@ -32,7 +32,17 @@ async function status(promise: Promise<unknown>): Promise<number> {
 describe("RedisLimitsStore on a real Redis", { skip: redisMissing }, () => {
   let redis: RedisServer;
   let prefix = 0;
-  const open = async () => RedisLimitsStore.connect(redis.url, { prefix: `t${prefix}:` });
+  let opened: RedisLimitsStore[] = [];
+  const open = async () => {
+    const store = await RedisLimitsStore.connect(redis.url, { prefix: `t${prefix}:` });
+    opened.push(store);
+    return store;
+  };
+  // Stores are closed even when an assertion fails: ioredis would keep reconnecting otherwise.
+  afterEach(async () => {
+    for (const store of opened) await store.close();
+    opened = [];
+  });
   before(async () => {
     redis = await startRedis();
   });
@@ -131,7 +141,10 @@ describe("RedisLimitsStore on a real Redis", { skip: redisMissing }, () => {
       });
     assert.equal(await status(limiter.admit(teamA)), 200);
     charge();
-    await sleep(20);
+    // That charge reaches Redis before the stop (which loses it: nothing is persisted).
+    for (let i = 0; i < 100 && (await limiter.usage()).today.rows.length === 0; i++) {
+      await sleep(10);
+    }
 
     await redis.stop();
     const started = performance.now();
