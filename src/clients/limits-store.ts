@@ -39,6 +39,8 @@ export interface UsageReport {
  * replicas and tests agree on which minute and day it is.
  */
 export interface LimitsStore {
+  /** Answers over the network: the limiter then waits for it no longer than its deadline. */
+  readonly remote: boolean;
   /**
    * Reads the client's counters and, when `admits` (limit-decision.ts) allows the request,
    * counts it, in one step. Returns the counters as they were before.

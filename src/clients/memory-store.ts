@@ -22,6 +22,7 @@ type Row = Record<UsageField, number>;
  * by the number of clients and rows in use.
  */
 export class MemoryLimitsStore implements LimitsStore {
+  readonly remote: boolean = false;
   /** Client -> minute -> [requests, tokens]. */
   private readonly minutes = new Map<string, Map<number, [number, number]>>();
   /** Client -> tokens today. */
@@ -94,15 +95,14 @@ export class MemoryLimitsStore implements LimitsStore {
     return windows;
   }
 
-  /** Forgets what has left every window. */
+  /** Forgets what has left every window. A day only turns with a minute. */
   private advance(now: number): void {
     const minute = minuteOf(now);
-    if (minute !== this.minute) {
-      this.minute = minute;
-      this.rowsThisMinute.clear();
-      for (const windows of this.minutes.values()) {
-        for (const old of windows.keys()) if (old < minute - 1) windows.delete(old);
-      }
+    if (minute === this.minute) return;
+    this.minute = minute;
+    this.rowsThisMinute.clear();
+    for (const windows of this.minutes.values()) {
+      for (const old of windows.keys()) if (old < minute - 1) windows.delete(old);
     }
     const day = dayOf(now);
     if (day !== this.day) {

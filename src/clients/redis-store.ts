@@ -82,6 +82,7 @@ export interface RedisStoreOptions {
  * queue): the limiter decides what a failure means.
  */
 export class RedisLimitsStore implements LimitsStore {
+  readonly remote: boolean = true;
   private readonly redis: Redis;
   private readonly prefix: string;
 

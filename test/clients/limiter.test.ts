@@ -154,6 +154,7 @@ describe("ClientLimiter with the memory store", () => {
 
 /** A store that stops answering (or fails) on demand. */
 class FlakyStore extends MemoryLimitsStore {
+  override readonly remote: boolean = true;
   mode: "up" | "hang" | "down" = "up";
   charges: UsageCharge[] = [];
   private gate<T>(work: () => Promise<T>): Promise<T> {
