@@ -20,11 +20,11 @@ export function chargedTokens(usage: UsageTokens): number {
 /** How the answer is framed: one JSON document, or Server-Sent Events. */
 export type AnswerFraming = "json" | "sse";
 
-/** Bodies up to this size are parsed whole; beyond it only the tail is kept (see below). */
-const WHOLE_JSON_LIMIT = 1024 * 1024;
 /**
- * A big JSON answer (embeddings of many inputs) is not copied whole: its `usage` comes after the
- * data, within the last few fields, so the last bytes are enough.
+ * JSON answers up to this size are parsed whole. A bigger one (embeddings of many inputs) is not
+ * copied or parsed: its `usage` comes after the data, among the last fields, so only its last
+ * bytes are kept and the usage object is read from them (parsing a 1 MB answer costs
+ * milliseconds per request).
  */
 const JSON_TAIL = 64 * 1024;
 const USAGE_KEY = Buffer.from('"usage"');
@@ -80,7 +80,7 @@ export class UsageTap {
   private pushJson(chunk: Buffer): void {
     this.parts.push(chunk);
     this.size += chunk.length;
-    if (this.size > WHOLE_JSON_LIMIT) this.tail = true;
+    if (this.size > JSON_TAIL) this.tail = true;
     if (this.tail) {
       // Keep only what the tail needs; chunks are shared with the client, so copy nothing else.
       while (this.parts.length > 1 && this.size - (this.parts[0]?.length ?? 0) >= JSON_TAIL) {

@@ -61,6 +61,23 @@ describe("UsageTap", () => {
     assert.equal(tapOf("json", body, 400)?.prompt, 600);
   });
 
+  it("reads usage from the last bytes of a long Responses answer, fields after it included", () => {
+    const body = JSON.stringify({
+      object: "response",
+      output: [{ content: [{ text: 'say "usage": {'.repeat(10_000) }] }],
+      usage: { input_tokens: 7, output_tokens: 70000 },
+      user: null,
+      metadata: { note: "x" },
+    });
+    assert.ok(body.length > 128 * 1024);
+    assert.deepEqual(tapOf("json", body, 50), {
+      prompt: 7,
+      completion: 70000,
+      reasoning: 0,
+      cached: 0,
+    });
+  });
+
   it("returns nothing for an answer without usage, or one that is not JSON", () => {
     assert.equal(tapOf("json", JSON.stringify({ data: [] })), undefined);
     assert.equal(tapOf("json", "<html>"), undefined);
