@@ -71,6 +71,7 @@ export function operationHandler(operation: Operation, ctx: ProxyContext): Route
     const routes = ctx.routes;
     const body = await planBody(operation, request, config, routes.topology.models.size > 0);
     const model = body.model;
+    if (model !== undefined) record.model = model;
     try {
       if (model !== undefined && !modelAllowed(client.policy, model)) {
         throw modelNotAllowed(model, client.name);
@@ -82,7 +83,6 @@ export function operationHandler(operation: Operation, ctx: ProxyContext): Route
       let pool: Pool | undefined;
       if (operation.scope === "deployment" || model !== undefined) {
         pool = await poolFor(resolution, routes, auth, model);
-        record.model = model;
       } else {
         pool = routes.fallback(undefined);
       }

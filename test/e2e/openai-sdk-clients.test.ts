@@ -4,7 +4,9 @@
  * proxies through one real Redis.
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { writeFile } from "node:fs/promises";
+import type { IncomingMessage } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Emulator } from "@azure-oai-proxy/emulator";
@@ -135,6 +137,19 @@ describe("named clients through the proxy (memory store)", () => {
     const everyone = [];
     for await (const model of sdk(stack, "team-b").models.list()) everyone.push(model.id);
     assert.ok(everyone.length > 5 && everyone.includes("gpt-4o"));
+  });
+
+  it("refuses a Realtime session for a model outside the allow-list with 403", async () => {
+    const { WebSocket } = await import("ws");
+    const url = `${stack.url.replace("http", "ws")}/v1/realtime?model=gpt-4o-realtime-preview`;
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${KEYS["team-c"]}` } });
+    ws.on("error", () => {}); // the refusal closes the socket before any WebSocket exists
+    const [, res] = (await once(ws, "unexpected-response")) as [unknown, IncomingMessage];
+    let body = "";
+    for await (const chunk of res) body += chunk;
+    ws.terminate();
+    assert.equal(res.statusCode, 403);
+    assert.equal(JSON.parse(body).error.code, "model_not_allowed");
   });
 
   it("charges tpm and the day's tokens from the usage of JSON, streams and Responses answers", async () => {
