@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { CLIENT_FIELDS, LIMIT_FIELDS } from "../config/file-fields.ts";
 
 /** Limits of one client; an absent limit does not apply. */
 export interface ClientLimits {
@@ -42,7 +43,6 @@ export function keyDigest(key: string): Buffer {
 /** Client names become log fields and store keys: keep them plain. */
 const CLIENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
-const LIMIT_FIELDS = ["rpm", "tpm", "tokensPerDay"] as const;
 
 /**
  * Validates the `clients:` section of the configuration file. Each problem names the path of the
@@ -85,7 +85,7 @@ function parseClient(
     problems.push(`${path}: must be a mapping with key or keySha256 (and models, limits)`);
     return undefined;
   }
-  unknownKeys(path, raw, ["key", "keySha256", "models", "limits"], problems);
+  unknownKeys(path, raw, CLIENT_FIELDS, problems);
   const digest = parseKey(path, raw, problems);
   const models = parseModels(`${path}.models`, raw.models, problems);
   const limits = parseLimits(`${path}.limits`, raw.limits, problems);

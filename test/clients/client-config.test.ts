@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
 import { modelAllowed } from "../../src/clients/client-config.ts";
 import type { AzureConfig } from "../../src/config/config.ts";
-import { checkTopology, parseTopology, TopologyError } from "../../src/config/topology.ts";
+import { parseTopology, TopologyError } from "../../src/config/topology.ts";
 
 const azure: AzureConfig = {
   endpoint: "https://my.openai.azure.com",
@@ -103,17 +103,14 @@ clients:
   });
 
   it("needs server-held Azure keys, since clients present proxy keys", async () => {
-    const topology = await parseTopology(
-      example,
-      "proxy.yaml",
-      { ...azure, apiKey: undefined },
-      {
-        TEAM_A_KEY: "sk-team-a-secret",
-      },
-    );
-    assert.throws(
-      () => checkTopology(topology, { clientKeys: [] }),
-      /apiKey: required when clients/,
-    );
+    const problems = await problemsOf(`
+resources:
+  east: { endpoint: https://east.openai.azure.com }
+clients:
+  one: { key: some-key-123 }
+`);
+    assert.deepEqual(problems, [
+      "resources.east.apiKey: required when clients or AZURE_OPENAI_PROXY_API_KEYS are set (clients present proxy keys, not Azure keys)",
+    ]);
   });
 });

@@ -85,7 +85,7 @@ describe("readConfig", () => {
     });
     assert.deepEqual(found, [
       "AZURE_OPENAI_PROXY_REDIS_URL: must be a redis:// or rediss:// URL (e.g. redis://redis:6379)",
-      'AZURE_OPENAI_PROXY_REDIS_FAIL: must be "open" or "closed", got "maybe"',
+      'AZURE_OPENAI_PROXY_REDIS_FAIL: must be one of "open", "closed", got "maybe"',
       "AZURE_OPENAI_PROXY_ADMIN_KEY: must be at least 16 characters",
     ]);
   });

@@ -51,7 +51,7 @@ describe("the settings table", () => {
     const fields = Object.entries(FILE_FIELDS).flatMap(([parent, f]) =>
       Object.entries(f).map(([name, spec]) => [`${parent}.${name}`, spec.doc]),
     );
-    assert.equal(fields.length, 14);
+    assert.equal(fields.length, 21);
     for (const [path, doc] of fields) assert.ok((doc ?? "").length > 10, path);
   });
 });
