@@ -16,6 +16,7 @@ import { type RedisServer, redisMissing, startRedis } from "../helpers/redis.ts"
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 const KEY = "sk-replicated-0001";
+const WARM_KEY = "sk-warm-up-0002";
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, "127.0.0.1");
@@ -26,8 +27,14 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+interface ProxyProcess {
+  readonly child: ChildProcess;
+  /** Everything it has written to stdout so far. */
+  readonly output: () => string;
+}
+
 /** Starts `node src/main.ts` and resolves once it logs that it listens. */
-async function startProcess(file: string, port: number, redisUrl: string): Promise<ChildProcess> {
+async function startProcess(file: string, port: number, redisUrl: string): Promise<ProxyProcess> {
   const child = spawn(process.execPath, [MAIN, "--config", file], {
     env: {
       PATH: process.env.PATH ?? "",
@@ -49,15 +56,27 @@ async function startProcess(file: string, port: number, redisUrl: string): Promi
     });
     child.once("exit", (code) => reject(new Error(`exited ${code}: ${seen}`)));
   });
-  child.stdout?.resume();
-  return child;
+  return { child, output: () => seen };
+}
+
+/**
+ * Waits until a process is not in a Redis outage: on a loaded machine a first call can miss its
+ * 50 ms, and the process then (rightly) serves without limits until its next probe.
+ */
+async function limitsEnforced(proxy: ProxyProcess): Promise<void> {
+  const count = (text: string) => proxy.output().split(text).length - 1;
+  for (let i = 0; i < 100; i++) {
+    if (count("limits store unreachable") === count("limits store is back")) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`still in an outage: ${proxy.output()}`);
 }
 
 describe("two proxy processes on one Redis", { skip: redisMissing }, () => {
   let emulator: Emulator;
   let redis: RedisServer;
   let dir: string;
-  const children: ChildProcess[] = [];
+  const proxies: ProxyProcess[] = [];
   const ports: number[] = [];
   before(async () => {
     emulator = await startEmulator();
@@ -66,16 +85,25 @@ describe("two proxy processes on one Redis", { skip: redisMissing }, () => {
     const file = join(dir, "proxy.yaml");
     await writeFile(
       file,
-      `resources:\n  main: { endpoint: ${emulator.url}, apiKey: emulator-key }\nclients:\n  app: { key: ${KEY}, limits: { rpm: 5 } }\n`,
+      `resources:\n  main: { endpoint: ${emulator.url}, apiKey: emulator-key }\nclients:\n  app: { key: ${KEY}, limits: { rpm: 5 } }\n  warm: { key: ${WARM_KEY}, limits: { rpm: 100000 } }\n`,
     );
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       ports.push(port);
-      children.push(await startProcess(file, port, redis.url));
+      proxies.push(await startProcess(file, port, redis.url));
     }
+    // Each process talks to Redis once before the test, with a client of its own.
+    for (const port of ports) {
+      const warm = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: WARM_KEY });
+      await warm.chat.completions.create({
+        model: "gpt-4o",
+        messages: [{ role: "user", content: "hi" }],
+      });
+    }
+    for (const proxy of proxies) await limitsEnforced(proxy);
   });
   after(async () => {
-    for (const child of children) {
+    for (const { child } of proxies) {
       const exited = once(child, "exit");
       child.kill("SIGTERM");
       await exited;
