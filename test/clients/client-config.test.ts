@@ -110,7 +110,7 @@ clients:
   one: { key: some-key-123 }
 `);
     assert.deepEqual(problems, [
-      "resources.east.apiKey: required when clients or AZURE_OPENAI_PROXY_API_KEYS are set (clients present proxy keys, not Azure keys)",
+      "resources.east.apiKey: required when clients or AZURE_OPENAI_PROXY_API_KEYS are set (clients present proxy keys, not Azure keys), unless the resource uses auth: entra",
     ]);
   });
 });
