@@ -348,7 +348,7 @@ export const SETTINGS = {
   adminKey: optional({
     name: "AZURE_OPENAI_PROXY_ADMIN_KEY",
     group: "observe",
-    doc: "The operators' key for `/status` and `/status.json` (at least 16 characters): `Authorization: Bearer KEY`, or the password a browser asks for. Needed once client keys are configured; without it the page is then closed (403).",
+    doc: "The operators' key for `/status`, `/status.json` and `/usage` (at least 16 characters): `Authorization: Bearer KEY`, or the password a browser asks for. Needed once client keys are configured; without it the page is then closed (403).",
     parse: parseAdminKey,
   }),
   nodeEnv: optional({

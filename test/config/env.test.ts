@@ -86,7 +86,7 @@ describe("readConfig", () => {
     assert.deepEqual(found, [
       "AZURE_OPENAI_PROXY_REDIS_URL: must be a redis:// or rediss:// URL (e.g. redis://redis:6379)",
       'AZURE_OPENAI_PROXY_REDIS_FAIL: must be one of "open", "closed", got "maybe"',
-      "AZURE_OPENAI_PROXY_ADMIN_KEY: must be at least 16 characters",
+      "AZURE_OPENAI_PROXY_ADMIN_KEY: must be at least 16 characters (e.g. the output of openssl rand -hex 24), got 5",
     ]);
   });
 

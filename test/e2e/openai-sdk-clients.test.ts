@@ -239,10 +239,12 @@ describe("named clients through the proxy (memory store)", () => {
 
   it("shows /usage only with the admin key", async () => {
     assert.equal((await fetch(`${stack.url}/usage`)).status, 401);
-    const wrong = await fetch(`${stack.url}/usage`, { headers: { "api-key": KEYS["team-b"] } });
+    const wrong = await fetch(`${stack.url}/usage`, {
+      headers: { authorization: `Bearer ${KEYS["team-b"]}` },
+    });
     assert.equal(wrong.status, 401);
     const report = (await (
-      await fetch(`${stack.url}/usage`, { headers: { "api-key": ADMIN_KEY } })
+      await fetch(`${stack.url}/usage`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })
     ).json()) as UsageReport;
     assert.match(report.today.date, /^\d{4}-\d{2}-\d{2}$/);
     assert.ok(report.minute.rows.length > 0);
