@@ -1,6 +1,7 @@
+import { timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { ANONYMOUS, type ClientIdentity, clientIdentifier } from "../clients/authenticate.ts";
-import type { ClientConfig } from "../clients/client-config.ts";
+import { type ClientConfig, keyDigest } from "../clients/client-config.ts";
 import type { Config } from "../config/config.ts";
 import type { ResourceConfig } from "../config/topology.ts";
 import type { EntraTokens } from "../identity/entra-tokens.ts";
@@ -96,9 +97,16 @@ export function heldCredential(
  * them; without, any key passes (it is the client's Azure key), and so does none.
  */
 export function proxyKeyCheck(config: Config): (key: string | undefined) => boolean {
-  const clientKeys = config.clientKeys.map((k) => Buffer.from(k));
-  if (clientKeys.length === 0) return () => true;
-  return (key) => key !== undefined && keyMatches(key, clientKeys);
+  // Compared as sha256 digests, every key every time, like clientIdentifier.
+  const digests = config.clientKeys.map(keyDigest);
+  if (digests.length === 0) return () => true;
+  return (key) => {
+    if (key === undefined) return false;
+    const given = keyDigest(key);
+    let ok = false;
+    for (const digest of digests) if (timingSafeEqual(digest, given)) ok = true;
+    return ok;
+  };
 }
 
 /**
