@@ -1,9 +1,11 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
+import { ANONYMOUS, type ClientIdentity, clientIdentifier } from "../clients/authenticate.ts";
+import { type ClientConfig, keyDigest } from "../clients/client-config.ts";
 import type { Config } from "../config/config.ts";
 import type { ResourceConfig } from "../config/topology.ts";
 import type { EntraTokens } from "../identity/entra-tokens.ts";
-import { invalidProxyKey, missingCredentials } from "../openai/errors.ts";
+import { missingCredentials } from "../openai/errors.ts";
 import type { UpstreamCredential } from "./request.ts";
 
 /** Who the client is, as far as credentials go. */
@@ -14,6 +16,8 @@ export interface ClientAuth {
   readonly proxyKey: boolean;
   /** openai mode: the Authorization header to forward unchanged. */
   readonly authorization: string | undefined;
+  /** The named client (its models and limits), or `anonymous`. */
+  readonly client: ClientIdentity;
 }
 
 /** The key a client presented, from `Authorization: Bearer …` or `api-key`. */
@@ -28,46 +32,46 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   return undefined;
 }
 
-/** Compares in constant time so a key cannot be guessed byte by byte from response times. */
-function keyMatches(presented: string, allowed: readonly Buffer[]): boolean {
-  const given = Buffer.from(presented);
-  let ok = false;
-  for (const key of allowed) {
-    if (key.length === given.length && timingSafeEqual(key, given)) ok = true;
-  }
-  return ok;
-}
-
 /**
- * Checks the client before anything is forwarded. With client keys configured, the client must
- * present one of them; otherwise whatever key it presents is its Azure key. Built once per
- * config so keys become buffers once, not per request.
+ * Checks the client before anything is forwarded. With proxy keys configured (named clients of
+ * the file, AZURE_OPENAI_PROXY_API_KEYS), the client must present one of them; otherwise whatever
+ * key it presents is its Azure key. Built once per configuration (and again on reload) so keys
+ * become digests once, not per request.
  */
-export function clientAuthenticator(config: Config): (headers: IncomingHttpHeaders) => ClientAuth {
-  const clientKeys = config.clientKeys.map((k) => Buffer.from(k));
+export function clientAuthenticator(
+  config: Config,
+  clients: ReadonlyMap<string, ClientConfig> = new Map(),
+): (headers: IncomingHttpHeaders) => ClientAuth {
   if (config.mode === "openai") {
     return (headers) => {
       const auth = headers.authorization;
       if (typeof auth === "string" && auth.trim() !== "") {
-        return { azureKey: undefined, proxyKey: false, authorization: auth };
+        return { azureKey: undefined, proxyKey: false, authorization: auth, client: ANONYMOUS };
       }
       const key = presentedKey(headers);
       if (key === undefined) throw missingCredentials();
-      return { azureKey: undefined, proxyKey: false, authorization: `Bearer ${key}` };
+      return {
+        azureKey: undefined,
+        proxyKey: false,
+        authorization: `Bearer ${key}`,
+        client: ANONYMOUS,
+      };
     };
   }
-  if (clientKeys.length > 0) {
-    return (headers) => {
-      const key = presentedKey(headers);
-      if (key === undefined) throw missingCredentials();
-      if (!keyMatches(key, clientKeys)) throw invalidProxyKey();
-      return { azureKey: undefined, proxyKey: true, authorization: undefined };
-    };
+  if (config.clientKeys.length > 0 || clients.size > 0) {
+    const identify = clientIdentifier(clients, config.clientKeys);
+    return (headers) => ({
+      azureKey: undefined,
+      proxyKey: true,
+      authorization: undefined,
+      client: identify(presentedKey(headers)),
+    });
   }
   return (headers) => ({
     azureKey: presentedKey(headers),
     proxyKey: false,
     authorization: undefined,
+    client: ANONYMOUS,
   });
 }
 
@@ -93,9 +97,16 @@ export function heldCredential(
  * them; without, any key passes (it is the client's Azure key), and so does none.
  */
 export function proxyKeyCheck(config: Config): (key: string | undefined) => boolean {
-  const clientKeys = config.clientKeys.map((k) => Buffer.from(k));
-  if (clientKeys.length === 0) return () => true;
-  return (key) => key !== undefined && keyMatches(key, clientKeys);
+  // Compared as sha256 digests, every key every time, like clientIdentifier.
+  const digests = config.clientKeys.map(keyDigest);
+  if (digests.length === 0) return () => true;
+  return (key) => {
+    if (key === undefined) return false;
+    const given = keyDigest(key);
+    let ok = false;
+    for (const digest of digests) if (timingSafeEqual(digest, given)) ok = true;
+    return ok;
+  };
 }
 
 /**

@@ -111,4 +111,8 @@ export interface Config {
   readonly production: boolean;
   /** HTTPS_PROXY mode: CONNECT and absolute-form requests for api.openai.com (src/forward/). */
   readonly forward: ForwardSettings;
+  /** Client counters in Redis (AZURE_OPENAI_PROXY_REDIS_URL); undefined keeps them in memory. */
+  readonly redisUrl: string | undefined;
+  /** AZURE_OPENAI_PROXY_REDIS_FAIL=closed: 503 for clients with limits while Redis is away. */
+  readonly redisFailClosed: boolean;
 }

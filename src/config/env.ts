@@ -112,6 +112,8 @@ export function readEnvironment(env: Env): EnvironmentReading {
     production: values.nodeEnv === "production",
     tls,
     forward: forward.settings,
+    redisUrl: values.redisUrl,
+    redisFailClosed: values.redisFail === "closed",
   };
   return { config: Object.freeze(config), warnings };
 }

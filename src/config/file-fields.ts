@@ -68,9 +68,31 @@ export const FILE_FIELDS = {
     weight: { default: "1", doc: "Whole number ≥ 1; share among targets of equal priority." },
     api: { default: "the model's `api`", doc: "As the model's `api`, for this target only." },
   },
+  "clients.NAME": {
+    key: {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the file's own substitution syntax
+      doc: "The key this client presents (8 characters or more), usually `${VAR}`.",
+    },
+    keySha256: {
+      doc: "Or the key's sha256 in hex (docs/clients.md says how), so the file holds no secret.",
+    },
+    models: {
+      doc: "The model names this client may send; omitted: every model (docs/clients.md).",
+    },
+    limits: { doc: "Its limits, below; an omitted limit does not apply." },
+  },
+  "clients.NAME.limits": {
+    rpm: { doc: "Requests per minute (sliding window)." },
+    tpm: { doc: "Tokens per minute, prompt + completion, from Azure's `usage`." },
+    tokensPerDay: { doc: "Tokens per UTC day." },
+  },
 } as const satisfies Record<string, Record<string, FileField>>;
 
 /** The field names allowed at each level, for the reader's unknown-field check. */
 export const RESOURCE_FIELDS = Object.keys(FILE_FIELDS["resources.NAME"]);
 export const MODEL_FIELDS = Object.keys(FILE_FIELDS["models.NAME"]);
 export const TARGET_FIELDS = Object.keys(FILE_FIELDS["models.NAME.targets[]"]);
+export const CLIENT_FIELDS = Object.keys(FILE_FIELDS["clients.NAME"]);
+export const LIMIT_FIELDS = Object.keys(
+  FILE_FIELDS["clients.NAME.limits"],
+) as (keyof (typeof FILE_FIELDS)["clients.NAME.limits"])[];

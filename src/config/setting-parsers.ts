@@ -24,6 +24,13 @@ export function parseChoice<const C extends string>(choices: readonly C[]) {
   };
 }
 
+/** A Redis URL; the problem never repeats it, since it may hold a password. */
+export function parseRedisUrl(raw: string): Parsed<string> {
+  return /^rediss?:\/\/[^\s]+$/.test(raw)
+    ? ok(raw)
+    : bad("must be a redis:// or rediss:// URL (e.g. redis://redis:6379)");
+}
+
 export function parseBoolean(raw: string): Parsed<boolean> {
   const lower = raw.toLowerCase();
   if (lower === "true" || lower === "1") return ok(true);

@@ -19,6 +19,7 @@ import {
   parseList,
   parseModelMapper,
   parsePlainDate,
+  parseRedisUrl,
   parseSize,
   parseStudioDeployments,
   parseText,
@@ -182,6 +183,20 @@ export const SETTINGS = {
     doc: "Comma-separated keys clients must present (`Authorization: Bearer …` or `api-key`) before anything is forwarded. Needs a server-held Azure key (for every resource of the configuration file too).",
     parse: parseList,
   }),
+  redisUrl: optional({
+    name: "AZURE_OPENAI_PROXY_REDIS_URL",
+    group: "clients",
+    defaultText: "— (in memory)",
+    doc: "`redis://…` or `rediss://…`: the limits and usage of the configuration file's `clients` live in Redis, shared by every replica and worker (docs/clients.md).",
+    parse: parseRedisUrl,
+  }),
+  redisFail: defaulted({
+    name: "AZURE_OPENAI_PROXY_REDIS_FAIL",
+    group: "clients",
+    default: "open",
+    doc: "While Redis is unreachable: `open` serves without client limits, `closed` answers 503 to clients with limits.",
+    parse: parseChoice(["open", "closed"]),
+  }),
   corsOrigins: defaulted({
     name: "AZURE_OPENAI_PROXY_CORS_ORIGINS",
     group: "clients",
@@ -340,7 +355,7 @@ export const SETTINGS = {
   adminKey: optional({
     name: "AZURE_OPENAI_PROXY_ADMIN_KEY",
     group: "observe",
-    doc: "The operators' key for `/status` and `/status.json` (at least 16 characters): `Authorization: Bearer KEY`, or the password a browser asks for. Needed once client keys are configured; without it the page is then closed (403).",
+    doc: "The operators' key for `/status`, `/status.json` and `/usage` (at least 16 characters): `Authorization: Bearer KEY`, or the password a browser asks for. Needed once client keys are configured; without it the page is then closed (403).",
     parse: parseAdminKey,
   }),
   nodeEnv: optional({

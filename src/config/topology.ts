@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { API_VERSION_HELP, DEFAULT_API_VERSION, parseApiVersion } from "../azure/api-versions.ts";
+import { type ClientConfig, parseClients } from "../clients/client-config.ts";
 import { isSafeModelName } from "../routing/resolve-deployment.ts";
 import type { AzureApiStyle, AzureConfig, StudioDeployment } from "./config.ts";
 import { parseAzureEndpoint, parseEndpoint } from "./endpoint.ts";
@@ -62,6 +63,8 @@ export interface Topology {
   readonly fallback: ResourceConfig | undefined;
   /** Lower-cased client model name -> its pool. */
   readonly models: ReadonlyMap<string, ModelRouteConfig>;
+  /** Named clients by name (the file's `clients:` section); empty without one. */
+  readonly clients: ReadonlyMap<string, ClientConfig>;
   /** "environment" or the file's path. */
   readonly source: string;
   /** The file's `tls:` (AZURE_OPENAI_PROXY_TLS_CERT/_KEY win over it). */
@@ -91,7 +94,7 @@ export function topologyFromEnv(
   if (env) resources.set(env.name, env);
   const models = new Map<string, ModelRouteConfig>();
   addServerless(studio, resources, models);
-  return { resources, fallback: env, models, source: "environment" };
+  return { resources, fallback: env, models, clients: new Map(), source: "environment" };
 }
 
 /** AZURE_AI_STUDIO_DEPLOYMENTS: one serverless resource and route per model a file does not name. */
@@ -168,7 +171,6 @@ export async function parseTopology(
   rules: TopologyRules = NO_RULES,
 ): Promise<Topology> {
   const problems: string[] = [];
-  const needsKey = rules.clientKeys.length > 0;
   // Loaded on demand: env-only configuration, the common case, never needs a YAML parser.
   const { parse: parseYaml } = await import("yaml");
   let document: unknown;
@@ -183,11 +185,15 @@ export async function parseTopology(
   if (document === null || document === undefined) document = {};
   if (!isRecord(document)) throw new TopologyError(source, ["the file must be a YAML mapping"]);
   for (const key of Object.keys(document)) {
-    if (key !== "resources" && key !== "models" && key !== "tls") {
-      problems.push(`${key}: unknown section (expected resources, models, tls)`);
+    if (key !== "resources" && key !== "models" && key !== "tls" && key !== "clients") {
+      problems.push(`${key}: unknown section (expected resources, models, tls, clients)`);
     }
   }
   const tls = parseTlsSection(document.tls, dirname(source), problems);
+  // Clients present proxy keys (named or AZURE_OPENAI_PROXY_API_KEYS), so Azure's are held here.
+  const needsKey =
+    rules.clientKeys.length > 0 ||
+    (isRecord(document.clients) && Object.keys(document.clients).length > 0);
 
   const resources = new Map<string, ResourceConfig>();
   // Every name the file declares, valid or not: a target naming a bad resource is that
@@ -231,11 +237,12 @@ export async function parseTopology(
       }
     }
   }
+  const clients = parseClients(document.clients, problems);
   if (fallback === undefined && models.size === 0 && declared.size === 0) {
     problems.push("resources: no resource defined (and AZURE_OPENAI_ENDPOINT is not set)");
   }
   if (problems.length > 0) throw new TopologyError(source, problems);
-  return { resources, fallback, models, source, tls };
+  return { resources, fallback, models, clients, source, tls };
 }
 
 function parseResource(
@@ -419,7 +426,7 @@ const ENV_KEY_NEEDED =
   "AZURE_OPENAI_PROXY_API_KEYS: client keys need a server-held Azure credential; set AZURE_OPENAI_API_KEY (or AZURE_OPENAI_TOKEN), or AZURE_OPENAI_AUTH=entra";
 
 const fileKeyNeeded = (name: string) =>
-  `resources.${name}.apiKey: required when AZURE_OPENAI_PROXY_API_KEYS is set (clients present proxy keys, not Azure keys), unless the resource uses auth: entra`;
+  `resources.${name}.apiKey: required when clients or AZURE_OPENAI_PROXY_API_KEYS are set (clients present proxy keys, not Azure keys), unless the resource uses auth: entra`;
 
 /**
  * Rules that need the rest of the configuration: proxy client keys need a server-held
@@ -428,7 +435,7 @@ const fileKeyNeeded = (name: string) =>
  * without them.
  */
 export function checkTopology(topology: Topology, config: TopologyRules): void {
-  if (config.clientKeys.length === 0) return;
+  if (config.clientKeys.length === 0 && topology.clients.size === 0) return;
   const keyless = [...topology.resources.values()].filter(
     (r) => r.apiKey === undefined && r.entra === undefined,
   );

@@ -45,7 +45,7 @@ export interface RequestRecord {
   attempts?: AttemptRecord[];
   /** Why the proxy answered with an error of its own, if it did. */
   error?: string;
-  /** The client's name from the configuration file; unset for unnamed keys. */
+  /** The client's name from the configuration file, or `anonymous`. */
   client?: string;
   /** Milliseconds from the request to the first byte of the answer sent on. */
   firstByteMs?: number;

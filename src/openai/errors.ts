@@ -158,12 +158,63 @@ export const allTargetsCooling = (waitMs: number) =>
     `Every Azure deployment serving this model is rate-limited or failing; retry after ${Math.ceil(waitMs / 1000)} s.`,
     {
       code: "rate_limit_exceeded",
-      headers: {
-        "retry-after": String(Math.max(1, Math.ceil(waitMs / 1000))),
-        "retry-after-ms": String(Math.max(1, Math.ceil(waitMs))),
-      },
+      headers: retryHeaders(waitMs),
     },
   );
+
+/** Retry-After in seconds (at least 1) and the precise retry-after-ms Azure also sends. */
+function retryHeaders(waitMs: number): Record<string, string> {
+  return {
+    "retry-after": String(Math.max(1, Math.ceil(waitMs / 1000))),
+    "retry-after-ms": String(Math.max(1, Math.ceil(waitMs))),
+  };
+}
+
+export const modelNotAllowed = (model: string, client: string) =>
+  new ProxyError(
+    403,
+    `The model '${model.slice(0, 200)}' is not allowed for client ${client}; ask the proxy's operator to add it to the client's models.`,
+    { param: "model", code: "model_not_allowed" },
+  );
+
+/** Over a client's rpm or tpm. `type` is what OpenAI sends: "requests" or "tokens". */
+export const clientRateLimited = (
+  client: string,
+  limit: "requests" | "tokens",
+  value: number,
+  waitMs: number,
+  headers: Readonly<Record<string, string>>,
+) =>
+  new ProxyError(
+    429,
+    `Rate limit reached for client ${client} on ${limit === "requests" ? "requests per min (RPM)" : "tokens per min (TPM)"}: Limit ${value}. Please try again in ${Math.max(1, Math.ceil(waitMs / 1000))}s.`,
+    { type: limit, code: "rate_limit_exceeded", headers: { ...headers, ...retryHeaders(waitMs) } },
+  );
+
+/** Over a client's daily token budget: OpenAI's code for an exhausted quota. */
+export const clientBudgetExhausted = (
+  client: string,
+  budget: number,
+  waitMs: number,
+  headers: Readonly<Record<string, string>>,
+) =>
+  new ProxyError(
+    429,
+    `Client ${client} has used its budget of ${budget} tokens for today (UTC); it renews at midnight UTC.`,
+    {
+      type: "insufficient_quota",
+      code: "insufficient_quota",
+      headers: { ...headers, ...retryHeaders(waitMs) },
+    },
+  );
+
+/** The limits store (Redis) cannot be reached and AZURE_OPENAI_PROXY_REDIS_FAIL=closed. */
+export const limitsUnavailable = (cause?: unknown) =>
+  new ProxyError(503, "The proxy cannot reach its limits store (Redis) right now; retry shortly.", {
+    code: "limits_unavailable",
+    headers: { "retry-after": "1" },
+    cause,
+  });
 
 export const upstreamUnreachable = (detail: string) =>
   new ProxyError(502, `The proxy could not reach Azure OpenAI: ${detail}`, {

@@ -9,7 +9,13 @@ import {
 import { anthropicMessagesUrl } from "../azure/anthropic-endpoint.ts";
 import { bearerToken, type ClientAuth, resourceCredential } from "../azure/credentials.ts";
 import { buildAzureUrl, buildUpstreamHeaders, type UpstreamCredential } from "../azure/request.ts";
-import { invalidJson, jsonBodyNotObject, modelNotFound } from "../openai/errors.ts";
+import { modelAllowed } from "../clients/client-config.ts";
+import {
+  invalidJson,
+  jsonBodyNotObject,
+  modelNotAllowed,
+  modelNotFound,
+} from "../openai/errors.ts";
 import type { Operation } from "../openai/operations.ts";
 import { type FamilyMatch, modelFamily } from "../routing/model-family.ts";
 import { poolFor } from "../routing/pool-for.ts";
@@ -17,7 +23,15 @@ import type { Target } from "../routing/target.ts";
 import { type BodyPlan, planBody } from "./body-plan.ts";
 import type { ProxyContext } from "./context.ts";
 import { type ForwardPlan, forwardWithFailover } from "./failover.ts";
-import { ownCredentialRefused, type RouteHandler, type RouteParams } from "./operation-handler.ts";
+import { requestStreamUsage } from "./json-body.ts";
+import {
+  chargeClient,
+  ownCredentialRefused,
+  type RouteHandler,
+  type RouteParams,
+  streamUsageKnown,
+  withStreamUsage,
+} from "./operation-handler.ts";
 import type { RelayOptions } from "./relay.ts";
 import type { UpstreamRequest } from "./upstream-call.ts";
 
@@ -65,140 +79,163 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
   return async (request, response, params, record) => {
     record.operation = operation.id;
     const auth = ctx.authenticate(request.headers);
+    const { client } = auth;
+    record.client = client.name;
     const routes = ctx.routes;
     const body = await planBody(operation, request, config, routes.topology.models.size > 0);
-    const model = body.model;
-    const pool = await poolFor(resolution, routes, auth, model);
-    record.model = model;
-    if (pool === undefined) throw modelNotFound(model ?? "");
-    const raw = body.bodyFor(undefined, 0)?.body;
-    // Parsed only when a family needs the body read (plain chat goes on as bytes).
-    let parsed: Record<string, unknown> | undefined;
-    const chatBody = () => {
-      parsed ??= parseChat(raw);
-      return parsed;
-    };
-    const query = queryOf(request);
-    // The model behind each deployment decides its family: the listing poolFor already fetched
-    // for the fallback resource is at hand; other resources' listings are warmed for later.
-    const fallback = routes.topology.fallback;
-    if (config.adaptParams && fallback !== undefined) {
-      const credential = await resourceCredential(fallback, auth, ctx.tokens);
-      const listing = await ctx.directoryFor(fallback).get(credential, LISTING_WAIT_MS);
-      if (listing !== null) listings.set(fallback, listing);
-    }
-
-    /** Per target: the exchange of the latest attempt and the changes it made. */
-    const exchanges = new Map<
-      Target,
-      { exchange: ChatExchange; sent: () => Record<string, unknown>; adapted: string[] }
-    >();
-
-    const plan: ForwardPlan = {
-      pool,
-      relay,
-      targetHeader: config.targetHeader,
-      credentialRefused: (target, refusal) => ownCredentialRefused(ctx, auth, target, refusal),
-      request(target, attempt) {
-        const { resource, deployment } = target;
-        if (deployment === undefined) return undefined;
-        const learned = learnedFor(target);
-        // A serverless endpoint is plain chat at OpenAI's paths, whatever model it runs.
-        const found: FamilyMatch =
-          resource.kind === "serverless"
-            ? { family: "chat" }
-            : familyOf(target, learned, listedModel(ctx, target, auth));
-        // AZURE_OPENAI_PROXY_ADAPT_PARAMS=off leaves parameters alone; other APIs are still spoken.
-        const family: FamilyMatch =
-          !config.adaptParams && found.family === "reasoning" ? { family: "chat" } : found;
-        const exchange = chatExchangeFor(family);
-        const credential = resourceCredential(resource, auth, ctx.tokens);
-        if (credential instanceof Promise) {
-          return credential.then((c) =>
-            traced(target, build(target, attempt, family, exchange, c)),
-          );
-        }
-        return traced(target, build(target, attempt, family, exchange, credential));
-      },
-      async reauthorize(target, refused, attempt) {
-        // Azure refused an Entra token it had accepted: one fresh token, one more try.
-        const entra = target.resource.entra;
-        const token = bearerToken(refused.headers.authorization);
-        if (entra === undefined || token === undefined) return undefined;
-        await ctx.tokens.for(entra).refresh(token);
-        return await plan.request(target, attempt + 1);
-      },
-      relayFor(target) {
-        const current = exchanges.get(target);
-        if (current === undefined) return relay;
-        const header = adaptedHeader(current.adapted);
-        if (header !== undefined) record.adapted = header;
-        if (current.exchange.api !== "chat") record.upstreamApi = current.exchange.api;
-        return relayForExchange(relay, current.exchange, header);
-      },
-      retrySameTarget(target, outcome) {
-        const current = exchanges.get(target);
-        if (current === undefined || current.exchange.api !== "chat") return false;
-        const learned = learnedFor(target);
-        const error = parseJson(outcome.body);
-        if (isChatNotSupported(outcome.status, error)) {
-          learned.responses = true;
-          return true;
-        }
-        if (!config.adaptParams) return false;
-        const change = adaptationForAzureError(outcome.status, error, current.sent());
-        if (change === undefined || learned.adaptations.includes(change)) return false;
-        learned.adaptations.push(change);
-        return true;
-      },
-    };
-
-    /** The attempt with its trace headers (`traceparent`), when tracing is on. */
-    function traced(target: Target, upstream: UpstreamRequest | undefined) {
-      if (upstream !== undefined && ctx.observer !== undefined) {
-        Object.assign(upstream.headers, ctx.observer.attemptHeaders(record, target.id));
-      }
-      return upstream;
-    }
-
-    /** The request for one attempt on a target, once its credential is known. */
-    function build(
-      target: Target,
-      attempt: number,
-      family: FamilyMatch,
-      exchange: ChatExchange,
-      credential: UpstreamCredential,
-    ): UpstreamRequest | undefined {
-      const { resource } = target;
-      const deployment = target.deployment as string;
-      const learned = learnedFor(target);
-      const untouched =
-        family.family === "chat" && (learned.adaptations.length === 0 || !config.adaptParams);
-      if (untouched) exchanges.set(target, { exchange, sent: chatBody, adapted: [] });
-      if (resource.kind === "serverless")
-        return serverlessRequest(request, resource.endpoint, credential, body);
-      if (untouched) {
-        // Nothing changed: the client's bytes go on as they came (dated) or with `model` set (v1).
-        const inBody = deployment !== model && resource.apiStyle === "v1";
-        const bytes = body.bodyFor(inBody ? deployment : undefined, attempt);
-        if (bytes === undefined) return undefined;
-        const headers = buildUpstreamHeaders(request.headers, credential, bytes.length);
-        if (bytes.contentType !== undefined) headers["content-type"] = bytes.contentType;
-        const url = buildAzureUrl(resource, operation, deployment, params, query);
-        return { url, method: "POST", headers, body: bytes.body };
-      }
-      const translated = exchange.requestBody(chatBody(), deployment);
-      // Changes Azure asked for on earlier requests to this deployment are made up front.
-      const remembered = exchange.api === "chat" && config.adaptParams ? learned.adaptations : [];
-      const sent = applyAdaptations(translated.body, remembered);
-      const adapted = [...translated.adapted];
-      for (const change of remembered) if (!adapted.includes(change)) adapted.push(change);
-      exchanges.set(target, { exchange, sent: () => sent, adapted });
-      const where = { operation, params, query, anthropicVersion: config.anthropicVersion };
-      return translatedRequest(exchange, family, target, sent, credential, request, where);
-    }
-
     try {
+      await serve(auth, body);
+    } finally {
+      await body.discard();
+      chargeClient(ctx, record);
+    }
+
+    async function serve(auth: ClientAuth, body: BodyPlan): Promise<void> {
+      const model = body.model;
+      if (model !== undefined && !modelAllowed(client.policy, model)) {
+        throw modelNotAllowed(model, client.name);
+      }
+      const pool = await poolFor(resolution, routes, auth, model);
+      record.model = model;
+      if (pool === undefined) throw modelNotFound(model ?? "");
+      const raw = body.bodyFor(undefined, 0)?.body;
+      // Streams report tokens only when asked: the proxy asks, and hides the answer from a client
+      // that did not (plain chat; translated streams carry usage when the client asked for it).
+      const hideStreamUsage =
+        body.streaming && Buffer.isBuffer(raw) && requestStreamUsage(raw) !== undefined;
+      // Parsed only when a family needs the body read (plain chat goes on as bytes).
+      let parsed: Record<string, unknown> | undefined;
+      const chatBody = () => {
+        parsed ??= parseChat(raw);
+        return parsed;
+      };
+      const query = queryOf(request);
+      // The model behind each deployment decides its family: the listing poolFor already fetched
+      // for the fallback resource is at hand; other resources' listings are warmed for later.
+      const fallback = routes.topology.fallback;
+      if (config.adaptParams && fallback !== undefined) {
+        const credential = await resourceCredential(fallback, auth, ctx.tokens);
+        const listing = await ctx.directoryFor(fallback).get(credential, LISTING_WAIT_MS);
+        if (listing !== null) listings.set(fallback, listing);
+      }
+
+      /** Per target: the exchange of the latest attempt and the changes it made. */
+      const exchanges = new Map<
+        Target,
+        { exchange: ChatExchange; sent: () => Record<string, unknown>; adapted: string[] }
+      >();
+
+      // Nothing is forwarded for a refused request; the headers go on every answer after this.
+      const limitHeaders = await ctx.limiter.admit(client);
+      for (const name in limitHeaders) response.setHeader(name, limitHeaders[name] as string);
+      const requestRelay: RelayOptions = { ...relay, headers: limitHeaders, hideStreamUsage };
+
+      const plan: ForwardPlan = {
+        pool,
+        relay: requestRelay,
+        targetHeader: config.targetHeader,
+        credentialRefused: (target, refusal) => ownCredentialRefused(ctx, auth, target, refusal),
+        request(target, attempt) {
+          const { resource, deployment } = target;
+          if (deployment === undefined) return undefined;
+          const learned = learnedFor(target);
+          // A serverless endpoint is plain chat at OpenAI's paths, whatever model it runs.
+          const found: FamilyMatch =
+            resource.kind === "serverless"
+              ? { family: "chat" }
+              : familyOf(target, learned, listedModel(ctx, target, auth));
+          // AZURE_OPENAI_PROXY_ADAPT_PARAMS=off leaves parameters alone; other APIs are still spoken.
+          const family: FamilyMatch =
+            !config.adaptParams && found.family === "reasoning" ? { family: "chat" } : found;
+          const exchange = chatExchangeFor(family);
+          const credential = resourceCredential(resource, auth, ctx.tokens);
+          if (credential instanceof Promise) {
+            return credential.then((c) =>
+              traced(target, build(target, attempt, family, exchange, c)),
+            );
+          }
+          return traced(target, build(target, attempt, family, exchange, credential));
+        },
+        async reauthorize(target, refused, attempt) {
+          // Azure refused an Entra token it had accepted: one fresh token, one more try.
+          const entra = target.resource.entra;
+          const token = bearerToken(refused.headers.authorization);
+          if (entra === undefined || token === undefined) return undefined;
+          await ctx.tokens.for(entra).refresh(token);
+          return await plan.request(target, attempt + 1);
+        },
+        relayFor(target) {
+          const current = exchanges.get(target);
+          if (current === undefined) return requestRelay;
+          const header = adaptedHeader(current.adapted);
+          if (header !== undefined) record.adapted = header;
+          if (current.exchange.api !== "chat") record.upstreamApi = current.exchange.api;
+          return relayForExchange(requestRelay, current.exchange, header);
+        },
+        retrySameTarget(target, outcome) {
+          const current = exchanges.get(target);
+          if (current === undefined || current.exchange.api !== "chat") return false;
+          const learned = learnedFor(target);
+          const error = parseJson(outcome.body);
+          if (isChatNotSupported(outcome.status, error)) {
+            learned.responses = true;
+            return true;
+          }
+          if (!config.adaptParams) return false;
+          const change = adaptationForAzureError(outcome.status, error, current.sent());
+          if (change === undefined || learned.adaptations.includes(change)) return false;
+          learned.adaptations.push(change);
+          return true;
+        },
+      };
+
+      /** The attempt with its trace headers (`traceparent`), when tracing is on. */
+      function traced(target: Target, upstream: UpstreamRequest | undefined) {
+        if (upstream !== undefined && ctx.observer !== undefined) {
+          Object.assign(upstream.headers, ctx.observer.attemptHeaders(record, target.id));
+        }
+        return upstream;
+      }
+
+      /** The request for one attempt on a target, once its credential is known. */
+      function build(
+        target: Target,
+        attempt: number,
+        family: FamilyMatch,
+        exchange: ChatExchange,
+        credential: UpstreamCredential,
+      ): UpstreamRequest | undefined {
+        const { resource } = target;
+        const deployment = target.deployment as string;
+        const learned = learnedFor(target);
+        const untouched =
+          family.family === "chat" && (learned.adaptations.length === 0 || !config.adaptParams);
+        if (untouched) exchanges.set(target, { exchange, sent: chatBody, adapted: [] });
+        if (resource.kind === "serverless")
+          return serverlessRequest(request, resource.endpoint, credential, body);
+        if (untouched) {
+          // Nothing changed: the client's bytes go on as they came (dated) or with `model` set (v1).
+          const inBody = deployment !== model && resource.apiStyle === "v1";
+          const chosen = body.bodyFor(inBody ? deployment : undefined, attempt);
+          if (chosen === undefined) return undefined;
+          const bytes =
+            hideStreamUsage && streamUsageKnown(resource) ? withStreamUsage(chosen) : chosen;
+          const headers = buildUpstreamHeaders(request.headers, credential, bytes.length);
+          if (bytes.contentType !== undefined) headers["content-type"] = bytes.contentType;
+          const url = buildAzureUrl(resource, operation, deployment, params, query);
+          return { url, method: "POST", headers, body: bytes.body };
+        }
+        const translated = exchange.requestBody(chatBody(), deployment);
+        // Changes Azure asked for on earlier requests to this deployment are made up front.
+        const remembered = exchange.api === "chat" && config.adaptParams ? learned.adaptations : [];
+        const sent = applyAdaptations(translated.body, remembered);
+        const adapted = [...translated.adapted];
+        for (const change of remembered) if (!adapted.includes(change)) adapted.push(change);
+        exchanges.set(target, { exchange, sent: () => sent, adapted });
+        const where = { operation, params, query, anthropicVersion: config.anthropicVersion };
+        return translatedRequest(exchange, family, target, sent, credential, request, where);
+      }
+
       await forwardWithFailover(ctx.call, plan, response, record, {
         maxAttempts: config.maxAttempts,
         headersTimeoutMs: body.streaming
@@ -207,8 +244,6 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
         bodyTimeoutMs: config.timeouts.idleMs,
         totalMs: config.timeouts.totalMs,
       });
-    } finally {
-      await body.discard();
     }
   };
 }

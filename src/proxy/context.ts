@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Agent } from "undici";
 import type { ClientAuth } from "../azure/credentials.ts";
 import type { DeploymentDirectory } from "../azure/deployments.ts";
+import type { ClientLimiter } from "../clients/limiter.ts";
 import type { Config } from "../config/config.ts";
 import type { ResourceConfig } from "../config/topology.ts";
 import type { EntraTokens } from "../identity/entra-tokens.ts";
@@ -17,7 +18,10 @@ export interface ProxyContext {
   readonly agent: Agent;
   /** One upstream attempt over that agent. */
   readonly call: UpstreamCall;
-  readonly authenticate: (headers: IncomingHttpHeaders) => ClientAuth;
+  /** Who the client is; replaced with the client list when the configuration file is reloaded. */
+  authenticate: (headers: IncomingHttpHeaders) => ClientAuth;
+  /** Client limits and usage (memory or Redis); its counters outlive reloads. */
+  readonly limiter: ClientLimiter;
   /** Where requests go; replaced whole when the configuration file is reloaded. */
   routes: RouteTable;
   /** The deployment listing of a resource (one directory per endpoint). */

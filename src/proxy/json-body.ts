@@ -93,17 +93,58 @@ export function replaceJsonModel(body: Buffer, model: string): Buffer {
   ]);
 }
 
+/**
+ * For a streamed chat or completion request: the body with `stream_options.include_usage` turned
+ * on, so Azure reports the tokens (limits are charged with them), or undefined when the client
+ * asked for usage itself. Every other byte is untouched. The caller then removes the usage chunk
+ * from the answer (`StreamUsageFilter`), so the client gets exactly what it asked for.
+ */
+export function requestStreamUsage(body: Buffer): Buffer | undefined {
+  const spans = topLevelSpans(body);
+  if (spans === undefined) return undefined;
+  const span = spans.get("stream_options");
+  if (span === undefined) {
+    // Right after the opening brace, so no other key's bytes move.
+    const open = body.indexOf(0x7b);
+    const empty = body[skipSpace(body, open + 1)] === 0x7d;
+    return Buffer.concat([
+      body.subarray(0, open + 1),
+      Buffer.from(`"stream_options":{"include_usage":true}${empty ? "" : ","}`),
+      body.subarray(open + 1),
+    ]);
+  }
+  let options: unknown;
+  try {
+    options = JSON.parse(body.toString("utf8", span.start, span.end));
+  } catch {
+    return undefined;
+  }
+  if (options === null) options = {};
+  if (typeof options !== "object" || Array.isArray(options)) return undefined; // Azure will say why
+  const record = options as Record<string, unknown>;
+  if (record.include_usage === true) return undefined;
+  return Buffer.concat([
+    body.subarray(0, span.start),
+    Buffer.from(JSON.stringify({ ...record, include_usage: true })),
+    body.subarray(span.end),
+  ]);
+}
+
 const WANTED = new Map([
   ['"model"', "model"],
   ['"stream"', "stream"],
+  ['"stream_options"', "stream_options"],
 ]);
-/** `"stream"` with every letter as a \uXXXX escape: no longer key can decode to a wanted one. */
-const LONGEST_ESCAPED_KEY = 2 + 6 * 6;
+/** The longest key in WANTED, quotes included: longer keys are skipped without a lookup. */
+const LONGEST_WANTED = 16;
+
+/** `"stream_options"` with every letter as a \uXXXX escape: no longer key can decode to a wanted one. */
+const LONGEST_ESCAPED_KEY = 2 + 6 * 14;
 
 /** A wanted key's name, its escapes decoded; undefined for any other key. */
 function wantedKey(body: Buffer, start: number, end: number): string | undefined {
   const length = end - start;
-  if (length <= 8) {
+  if (length <= LONGEST_WANTED) {
     const name = WANTED.get(body.toString("latin1", start, end));
     if (name !== undefined) return name;
   }

@@ -7,15 +7,21 @@ import {
   upstreamCredential,
 } from "../azure/credentials.ts";
 import { buildAzureUrl, buildUpstreamHeaders, type UpstreamCredential } from "../azure/request.ts";
+import { modelAllowed } from "../clients/client-config.ts";
 import type { RequestRecord } from "../observe/request-record.ts";
-import { modelNotFound, type ProxyError, upstreamAuthFailed } from "../openai/errors.ts";
+import {
+  modelNotAllowed,
+  modelNotFound,
+  type ProxyError,
+  upstreamAuthFailed,
+} from "../openai/errors.ts";
 import type { Operation } from "../openai/operations.ts";
 import type { Pool } from "../routing/pool.ts";
 import { poolFor } from "../routing/pool-for.ts";
 import type { RouteTable } from "../routing/route-table.ts";
 import type { Target } from "../routing/target.ts";
 import { translateAzureError } from "./azure-errors.ts";
-import { planBody, streamedBody } from "./body-plan.ts";
+import { type AttemptBody, planBody, streamedBody } from "./body-plan.ts";
 import type { ProxyContext } from "./context.ts";
 import {
   type AzureErrorOutcome,
@@ -23,6 +29,7 @@ import {
   type ForwardPlan,
   forwardWithFailover,
 } from "./failover.ts";
+import { requestStreamUsage } from "./json-body.ts";
 import { buildOpenAIUrl } from "./openai-url.ts";
 import { declaredLength } from "./read-body.ts";
 
@@ -53,27 +60,45 @@ export function operationHandler(operation: Operation, ctx: ProxyContext): Route
     directoryFor: ctx.directoryFor,
     tokens: ctx.tokens,
   };
+  // Chat and completion streams report tokens only when asked: the proxy asks, and hides the
+  // answer from a client that did not.
+  const streamAsksUsage = operation.stream === "chat";
   return async (request, response, params, record) => {
     record.operation = operation.id;
     const auth = ctx.authenticate(request.headers);
+    const { client } = auth;
+    record.client = client.name;
     const routes = ctx.routes;
     const body = await planBody(operation, request, config, routes.topology.models.size > 0);
     const model = body.model;
+    if (model !== undefined) record.model = model;
     try {
+      if (model !== undefined && !modelAllowed(client.policy, model)) {
+        throw modelNotAllowed(model, client.name);
+      }
+      const original = streamAsksUsage ? body.bodyFor(undefined, 0)?.body : undefined;
+      const hideStreamUsage =
+        body.streaming && Buffer.isBuffer(original) && requestStreamUsage(original) !== undefined;
       // Deployment-scoped rows need a model; resource rows map theirs when the body has one.
       let pool: Pool | undefined;
       if (operation.scope === "deployment" || model !== undefined) {
         pool = await poolFor(resolution, routes, auth, model);
-        record.model = model;
       } else {
         pool = routes.fallback(undefined);
       }
       if (pool === undefined) throw modelNotFound(model ?? "");
+      // Nothing is forwarded for a refused request; the headers go on every answer after this.
+      const limitHeaders = await ctx.limiter.admit(client);
+      for (const name in limitHeaders) response.setHeader(name, limitHeaders[name] as string);
 
       const query = queryOf(request);
       const plan: ForwardPlan = {
         pool,
-        relay,
+        relay: {
+          ...relay,
+          headers: limitHeaders,
+          hideStreamUsage,
+        },
         targetHeader: config.targetHeader,
         credentialRefused: (target, refusal) => ownCredentialRefused(ctx, auth, target, refusal),
         request(target: Target, attempt: number) {
@@ -83,8 +108,10 @@ export function operationHandler(operation: Operation, ctx: ProxyContext): Route
             deployment !== undefined &&
             deployment !== model &&
             (resource.apiStyle === "v1" || operation.scope === "resource");
-          const sent = body.bodyFor(inBody ? deployment : undefined, attempt);
-          if (sent === undefined) return undefined;
+          const chosen = body.bodyFor(inBody ? deployment : undefined, attempt);
+          if (chosen === undefined) return undefined;
+          const sent =
+            hideStreamUsage && streamUsageKnown(resource) ? withStreamUsage(chosen) : chosen;
           const build = (credential: UpstreamCredential) => {
             const headers = buildUpstreamHeaders(request.headers, credential, sent.length);
             if (sent.contentType !== undefined) headers["content-type"] = sent.contentType;
@@ -113,8 +140,35 @@ export function operationHandler(operation: Operation, ctx: ProxyContext): Route
       });
     } finally {
       await body.discard();
+      chargeClient(ctx, record);
     }
   };
+}
+
+/**
+ * `stream_options` exists from api-version 2024-09-01-preview on (and in the v1 style); older
+ * versions would refuse the request it is added to.
+ */
+export function streamUsageKnown(resource: { apiStyle: string; apiVersion: string }): boolean {
+  return resource.apiStyle === "v1" || resource.apiVersion >= "2024-09-01";
+}
+
+/** The body with `stream_options.include_usage` on, when it is JSON that did not ask. */
+export function withStreamUsage(sent: AttemptBody): AttemptBody {
+  if (!Buffer.isBuffer(sent.body)) return sent;
+  const asked = requestStreamUsage(sent.body);
+  return asked === undefined ? sent : { ...sent, body: asked, length: asked.length };
+}
+
+/** Charges an answered request to its client: tokens from Azure's usage, or the request alone. */
+export function chargeClient(ctx: ProxyContext, record: RequestRecord): void {
+  if (record.target === undefined || record.client === undefined) return;
+  ctx.limiter.charge({
+    client: record.client,
+    model: record.model ?? "",
+    deployment: record.deployment ?? "",
+    tokens: record.usage,
+  });
 }
 
 /** In openai mode every request goes to OpenAI as it came, the client's key included. */

@@ -7,8 +7,10 @@ import type { StreamAdapter } from "../openai/operations.ts";
 import { translateAzureError } from "./azure-errors.ts";
 import { sendJson } from "./respond.ts";
 import { AzureArtefactFilter, sseErrorEvent } from "./sse.ts";
+import { StreamUsageFilter } from "./stream-usage.ts";
 import { midStreamFailure } from "./upstream.ts";
 import type { Outcome } from "./upstream-call.ts";
+import { UsageTap } from "./usage.ts";
 
 /** How an answer in another API's shape (Responses, Anthropic) is given to a chat client. */
 export interface AnswerTranslation {
@@ -30,6 +32,8 @@ export interface RelayOptions {
   readonly translation?: AnswerTranslation;
   /** Error answers go on as the upstream sent them (a native Anthropic client reads Anthropic's). */
   readonly rawErrors?: boolean;
+  /** The proxy asked for stream usage the client did not: remove it from the answer. */
+  readonly hideStreamUsage?: boolean;
 }
 
 /**
@@ -125,9 +129,11 @@ export async function relayAnswer(
     if (!isSse) return relayTranslatedJson(outcome, res, options, translation, log);
     return relayTranslatedStream(outcome, res, options, translation.stream(), log, stop);
   }
-  const filter =
-    isSse && options.stream === "chat" && !options.keepAzureStreamArtefacts
-      ? new AzureArtefactFilter()
+  const filter = sseFilter(isSse, options);
+  // Usage is read from successful JSON and SSE answers, for limits, /usage and metrics.
+  const tap =
+    outcome.status < 300 && (isSse || contentType.startsWith("application/json"))
+      ? new UsageTap(isSse ? "sse" : "json")
       : undefined;
   const headers = copyHeaders(
     outcome.headers,
@@ -146,6 +152,7 @@ export async function relayAnswer(
   }
 
   const write = async (chunk: Buffer): Promise<void> => {
+    tap?.push(chunk);
     const out = filter ? filter.push(chunk) : chunk;
     if (out !== undefined && !res.write(out)) await drainedOrClosed(res);
   };
@@ -162,6 +169,7 @@ export async function relayAnswer(
       log.error = "client closed the connection";
       return;
     }
+    log.usage = tap?.result();
     res.end(filter?.flush());
   } catch (error) {
     if (stop.stopped() === "client" || res.destroyed) {
@@ -223,6 +231,7 @@ async function relayTranslatedJson(
     sendJson(res, error.status, error.toBody(), headers);
     return;
   }
+  log.usage = usageOf(body);
   sendJson(res, outcome.status, body, headers);
 }
 
@@ -242,8 +251,12 @@ async function relayTranslatedStream(
   headers["x-accel-buffering"] = "no";
   headers["cache-control"] ??= "no-cache";
   res.writeHead(outcome.status, headers);
+  // The chat chunks sent carry usage when the client asked for it (stream_options.include_usage).
+  const tap = new UsageTap("sse");
   const write = async (out: Buffer | undefined): Promise<void> => {
-    if (out !== undefined && !res.write(out)) await drainedOrClosed(res);
+    if (out === undefined) return;
+    tap.push(out);
+    if (!res.write(out)) await drainedOrClosed(res);
   };
   try {
     if (outcome.first !== undefined) await write(translator.push(outcome.first));
@@ -258,7 +271,10 @@ async function relayTranslatedStream(
       log.error = "client closed the connection";
       return;
     }
-    res.end(translator.end());
+    const last = translator.end();
+    if (last !== undefined) tap.push(last);
+    log.usage = tap.result();
+    res.end(last);
   } catch (error) {
     if (stop.stopped() === "client" || res.destroyed) {
       log.error = "client closed the connection";
@@ -271,4 +287,39 @@ async function relayTranslatedStream(
     log.error = failure.code ?? "upstream_error";
     res.end(sseErrorEvent(failure.toBody()));
   }
+}
+
+/** The SSE adapters an answer goes through, composed; undefined sends every byte. */
+function sseFilter(
+  isSse: boolean,
+  options: RelayOptions,
+): { push(chunk: Buffer): Buffer | undefined; flush(): Buffer | undefined } | undefined {
+  if (!isSse) return undefined;
+  const artefacts =
+    options.stream === "chat" && !options.keepAzureStreamArtefacts
+      ? new AzureArtefactFilter()
+      : undefined;
+  const usage = options.hideStreamUsage ? new StreamUsageFilter() : undefined;
+  if (usage === undefined) return artefacts;
+  if (artefacts === undefined) return usage;
+  return {
+    push(chunk) {
+      const kept = artefacts.push(chunk);
+      return kept === undefined ? undefined : usage.push(kept);
+    },
+    flush() {
+      const rest = artefacts.flush();
+      const kept = rest === undefined ? undefined : usage.push(rest);
+      const last = usage.flush();
+      if (kept === undefined) return last;
+      return last === undefined ? kept : Buffer.concat([kept, last]);
+    },
+  };
+}
+
+/** Token usage of a translated chat completion, read like Azure's own. */
+function usageOf(body: unknown): RequestRecord["usage"] {
+  const tap = new UsageTap("json");
+  tap.push(Buffer.from(JSON.stringify(body)));
+  return tap.result();
 }

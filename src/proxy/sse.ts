@@ -46,7 +46,7 @@ export class AzureArtefactFilter {
 }
 
 /** Index just past the blank line ending the event that starts at `start`, or -1. */
-function eventEnd(data: Buffer, start: number): number {
+export function eventEnd(data: Buffer, start: number): number {
   let i = data.indexOf(LF, start);
   while (i !== -1) {
     const next = data[i + 1];
@@ -83,7 +83,7 @@ export function isArtefact(event: Buffer): boolean {
 }
 
 /** The joined `data:` lines of one event. */
-function eventData(event: Buffer): string | undefined {
+export function eventData(event: Buffer): string | undefined {
   let data: string | undefined;
   for (const line of event.toString("utf8").split(/\r?\n/)) {
     if (!line.startsWith("data:")) continue;

@@ -61,6 +61,7 @@ export class RouteTable {
       resources: new Map([[openai.name, openai]]),
       fallback: openai,
       models: new Map(),
+      clients: new Map(),
       source: "environment",
     };
     return new RouteTable(topology, new HealthRegistry());

@@ -31,6 +31,7 @@ import { RouteTable } from "../routing/route-table.ts";
 import { guardBody } from "./body-guard.ts";
 import { createCors } from "./cors.ts";
 import { modelRoutes } from "./models-route.ts";
+import { clientsConfigured, usageRoute } from "./usage-route.ts";
 
 type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
 const ANY: readonly Method[] = ["GET", "POST", "DELETE", "PUT", "PATCH"];
@@ -65,7 +66,7 @@ export function createRequestListener(
       observeRoutes(ctx.observer, {
         metricsOnMain: ctx.config.metrics.kind === "main",
         adminKey: ctx.config.adminKey,
-        clientsConfigured: () => ctx.config.clientKeys.length > 0,
+        clientsConfigured: () => clientsConfigured(ctx),
       }),
     );
   }
@@ -131,6 +132,7 @@ export function createRequestListener(
   /** Routes answered by the proxy itself, in both modes. */
   function routes(ctx: ProxyContext): Record<string, RouteHandler> {
     return {
+      "/usage": usageRoute(ctx),
       "*": (request, response) => {
         response.writeHead(204, cors.preflight(request.headers));
         response.end();

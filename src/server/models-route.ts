@@ -3,6 +3,7 @@ import { heldCredential, resourceCredential } from "../azure/credentials.ts";
 import type { DeploymentListing, ListingProblem } from "../azure/deployments.ts";
 import { getAzureJson } from "../azure/get-json.ts";
 import { buildAzureUrl } from "../azure/request.ts";
+import { modelAllowed } from "../clients/client-config.ts";
 import type { ResourceConfig } from "../config/topology.ts";
 import {
   clientKeyRefused,
@@ -72,6 +73,7 @@ export function modelRoutes(ctx: ProxyContext): Record<string, RouteHandler> {
    * model picker does not show an empty list with no clue.
    */
   const models = async (headers: IncomingHttpHeaders): Promise<ModelObject[]> => {
+    const { policy } = ctx.authenticate(headers).client;
     const configured: ModelObject[] = ctx.routes
       .configuredNames()
       .map((id) => ({ id, object: "model", created: 0, owned_by: modelProvider(id) }));
@@ -80,7 +82,8 @@ export function modelRoutes(ctx: ProxyContext): Record<string, RouteHandler> {
     const rest = listModels(listing, ctx.config.modelMapper).filter(
       (m) => !seen.has(m.id.toLowerCase()),
     );
-    const all = [...configured, ...rest];
+    // A client with an allow-list sees only its models.
+    const all = [...configured, ...rest].filter((m) => modelAllowed(policy, m.id));
     if (failure !== undefined) {
       const error = failure();
       if (all.length === 0) throw error;
@@ -90,6 +93,7 @@ export function modelRoutes(ctx: ProxyContext): Record<string, RouteHandler> {
 
   const list: RouteHandler = async (request, response, _params, record) => {
     record.operation = "models.list";
+    record.client = ctx.authenticate(request.headers).client.name;
     sendJson(response, 200, { object: "list", data: await models(request.headers) });
   };
   const retrieve: RouteHandler = async (request, response, params, record) => {

@@ -8,9 +8,11 @@ import type { Duplex } from "node:stream";
 import type { RawData, WebSocket } from "ws";
 import { bearerToken, heldCredential, resourceCredential } from "../azure/credentials.ts";
 import { buildAzureUrl, type UpstreamCredential } from "../azure/request.ts";
+import { modelAllowed } from "../clients/client-config.ts";
 import {
   allTargetsCooling,
   internalError,
+  modelNotAllowed,
   modelNotFound,
   ProxyError,
   serviceStopping,
@@ -73,6 +75,9 @@ export function attachRealtime(
     const auth = ctx.authenticate(withProtocolKey(request.headers, offered));
     const url = new URL(request.url ?? "/", "http://proxy");
     const model = url.searchParams.get("model") ?? url.searchParams.get("deployment") ?? undefined;
+    if (model !== undefined && !modelAllowed(auth.client.policy, model)) {
+      throw modelNotAllowed(model, auth.client.name);
+    }
     const resolution = {
       modelMapper: ctx.config.modelMapper,
       directoryFor: ctx.directoryFor,
@@ -80,6 +85,8 @@ export function attachRealtime(
     };
     const pool = await poolFor(resolution, ctx.routes, auth, model);
     if (pool === undefined) throw modelNotFound(model ?? "");
+    // A session counts as one request against the client's rpm.
+    await ctx.limiter.admit(auth.client);
     // A session is one long connection: it goes to one target, picked like any request's.
     const target = pool.pick(new Set(), Date.now());
     if (target === undefined) throw allTargetsCooling(pool.soonestAvailable() - Date.now());
@@ -190,6 +197,7 @@ export function attachRealtime(
             status: 101,
             ms: Math.round(performance.now() - started),
             operation: operation.id,
+            client: auth.client.name,
             model,
             deployment,
             closedBy: result.closedBy,

@@ -7,12 +7,15 @@ import pino, { type Logger } from "pino";
 import { clientAuthenticator, proxyKeyCheck, resourceCredential } from "../azure/credentials.ts";
 import { DeploymentDirectory } from "../azure/deployments.ts";
 import { checkResource } from "../azure/resource-check.ts";
+import { ANONYMOUS } from "../clients/authenticate.ts";
+import { ClientLimiter, hasLimits } from "../clients/limiter.ts";
+import { openLimitsStore } from "../clients/open-limits-store.ts";
 import type { Config } from "../config/config.ts";
 import {
   checkTopology,
   loadTopologyFile,
   type Topology,
-  type TopologyError,
+  TopologyError,
   topologyFromEnv,
 } from "../config/topology.ts";
 import { createForwardProxy, type ForwardProxy } from "../forward/forward-proxy.ts";
@@ -129,6 +132,17 @@ export async function startProxy(
     throw new Error("startProxy needs an Azure endpoint or a configuration file in azure mode");
   }
   const agent = createUpstreamAgent(config);
+  const limiter = new ClientLimiter({
+    store: await openLimitsStore(config.redisUrl),
+    failClosed: config.redisFailClosed,
+    log: log.child({ component: "client-limits" }),
+  });
+  // Each worker would count on its own and the limits would multiply: refuse, as issue 14 asks.
+  if (config.workers > 1 && config.redisUrl === undefined && hasClientLimits(topology)) {
+    throw new TopologyError(topology.source, [
+      `clients: limits need AZURE_OPENAI_PROXY_REDIS_URL with AZURE_OPENAI_PROXY_WORKERS=${config.workers}: each worker process would count on its own and the limits would multiply`,
+    ]);
+  }
   const registry = new HealthRegistry();
   const tokens = new EntraTokens(topology.resources.values());
   tokens.start();
@@ -142,7 +156,8 @@ export async function startProxy(
     logger: log,
     agent,
     call: (request, options) => callUpstream(agent, request, options),
-    authenticate: clientAuthenticator(config),
+    authenticate: clientAuthenticator(config, topology.clients),
+    limiter,
     routes: new RouteTable(topology, registry),
     directoryFor(resource) {
       let directory = directories.get(resource.endpoint);
@@ -261,6 +276,7 @@ export async function startProxy(
       tokens.track(next.topology.resources.values());
       ctx.routes = next;
       observing.observer.status.configLoaded(next.topology.source);
+      ctx.authenticate = clientAuthenticator(config, next.topology.clients);
       prefetch(next);
       log.info(
         {
@@ -268,6 +284,7 @@ export async function startProxy(
           config: config.configFile,
           resources: next.topology.resources.size,
           models: next.topology.models.size,
+          clients: next.topology.clients.size,
         },
         "configuration reloaded",
       );
@@ -315,11 +332,16 @@ export async function startProxy(
         } finally {
           await agent.close().catch(() => {});
           await observing.close();
+          await limiter.close().catch(() => {});
         }
       })();
       return closing;
     },
   };
+}
+
+function hasClientLimits(topology: Topology): boolean {
+  return [...topology.clients.values()].some((client) => hasLimits(client.policy.limits));
 }
 
 /** Listens; a taken port rejects with the listen error (main.ts words it). */
@@ -335,7 +357,12 @@ function listen(server: Server, host: string, port: number): Promise<void> {
 
 /** One warning per resource that Azure refuses or that cannot be reached (see checkResource). */
 async function checkResources(ctx: ProxyContext, log: Logger): Promise<void> {
-  const server = { azureKey: undefined, proxyKey: true, authorization: undefined };
+  const server = {
+    azureKey: undefined,
+    proxyKey: true,
+    authorization: undefined,
+    client: ANONYMOUS,
+  };
   for (const resource of ctx.routes.topology.resources.values()) {
     if (resource.apiKey === undefined && resource.entra === undefined) continue;
     let warning: string | undefined;

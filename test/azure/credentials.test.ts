@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { resourceCredential } from "../../src/azure/credentials.ts";
+import { ANONYMOUS } from "../../src/clients/authenticate.ts";
 import type { ResourceConfig } from "../../src/config/topology.ts";
 import { EntraTokens } from "../../src/identity/entra-tokens.ts";
 
@@ -12,7 +13,12 @@ const keyless: ResourceConfig = {
   apiKey: undefined,
   entra: { credential: "managed-identity", scope: "https://cognitiveservices.azure.com/.default" },
 };
-const client = { azureKey: "the-clients-own-key", proxyKey: false, authorization: undefined };
+const client = {
+  azureKey: "the-clients-own-key",
+  proxyKey: false,
+  authorization: undefined,
+  client: ANONYMOUS,
+};
 
 function tokensIssuing(token: string): { tokens: EntraTokens; calls: () => number } {
   let calls = 0;

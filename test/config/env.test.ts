@@ -62,6 +62,34 @@ describe("readConfig", () => {
     assert.match(problem ?? "", /^AZURE_OPENAI_ENDPOINT: required/);
   });
 
+  it("reads the Redis URL, its failure mode and the admin key for client limits", () => {
+    const base = { AZURE_OPENAI_ENDPOINT: "https://r.openai.azure.com" };
+    const defaults = readConfig(base);
+    assert.equal(defaults.redisUrl, undefined, "counters stay in memory by default");
+    assert.equal(defaults.redisFailClosed, false, "fail-open by default");
+    assert.equal(defaults.adminKey, undefined);
+    const set = readConfig({
+      ...base,
+      AZURE_OPENAI_PROXY_REDIS_URL: "redis://:secret@redis:6379/0",
+      AZURE_OPENAI_PROXY_REDIS_FAIL: "closed",
+      AZURE_OPENAI_PROXY_ADMIN_KEY: "admin-key-0123456789",
+    });
+    assert.equal(set.redisUrl, "redis://:secret@redis:6379/0");
+    assert.equal(set.redisFailClosed, true);
+    assert.equal(set.adminKey, "admin-key-0123456789");
+    const found = problems({
+      ...base,
+      AZURE_OPENAI_PROXY_REDIS_URL: "http://:hunter2@redis",
+      AZURE_OPENAI_PROXY_REDIS_FAIL: "maybe",
+      AZURE_OPENAI_PROXY_ADMIN_KEY: "short",
+    });
+    assert.deepEqual(found, [
+      "AZURE_OPENAI_PROXY_REDIS_URL: must be a redis:// or rediss:// URL (e.g. redis://redis:6379)",
+      'AZURE_OPENAI_PROXY_REDIS_FAIL: must be one of "open", "closed", got "maybe"',
+      "AZURE_OPENAI_PROXY_ADMIN_KEY: must be at least 16 characters (e.g. the output of openssl rand -hex 24), got 5",
+    ]);
+  });
+
   it("reports every bad variable at once", () => {
     const found = problems({
       AZURE_OPENAI_PROXY_ADDRESS: "nope",

@@ -51,7 +51,7 @@ describe("the settings table", () => {
     const fields = Object.entries(FILE_FIELDS).flatMap(([parent, f]) =>
       Object.entries(f).map(([name, spec]) => [`${parent}.${name}`, spec.doc]),
     );
-    assert.equal(fields.length, 18); // 14, plus kind, anthropicEndpoint and the two api fields of model families
+    assert.equal(fields.length, 25); // 14, the four of model families, the seven of clients
     for (const [path, doc] of fields) assert.ok((doc ?? "").length > 10, path);
   });
 });

@@ -21,6 +21,7 @@ function table(registry = new HealthRegistry()): RouteTable {
       ["west", west],
     ]),
     fallback: east,
+    clients: new Map(),
     models: new Map([
       [
         "gpt-4o",

@@ -117,4 +117,28 @@ describe("AZURE_OPENAI_PROXY_WORKERS", () => {
     assert.equal(code, 0);
     await assert.rejects(fetch(`${url}/healthz`));
   });
+
+  it("refuses to start several workers with client limits but no Redis, saying why", async () => {
+    const file = join(dir, "limits.yaml");
+    await writeFile(
+      file,
+      `resources:\n  main:\n    endpoint: ${emulator.url}\n    apiKey: emulator-key\nclients:\n  team-a:\n    key: team-a-key-123\n    limits:\n      rpm: 5\n`,
+    );
+    const child = spawn(process.execPath, [MAIN, "--config", file], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        AZURE_OPENAI_PROXY_WORKERS: "2",
+        AZURE_OPENAI_PROXY_ADDRESS: `127.0.0.1:${await freePort()}`,
+      },
+      cwd: dir,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const [code] = await once(child, "exit");
+    assert.equal(code, 1);
+    assert.match(stderr, /limits need AZURE_OPENAI_PROXY_REDIS_URL/);
+  });
 });
