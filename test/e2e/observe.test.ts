@@ -132,9 +132,7 @@ describe("metrics, status page and traces after real traffic", () => {
     assert.ok(sample(text, "process_resident_memory_bytes") !== undefined);
   });
 
-  it("counts exact tokens per model and client from Azure's usage", {
-    todo: "needs the usage tap of issue 10 to fill record.usage",
-  }, async () => {
+  it("counts exact tokens per model and client from Azure's usage", async () => {
     const text = await (await fetch(`${proxy.url}/metrics`)).text();
     const tokens = (type: string) =>
       sample(text, "azure_oai_proxy_tokens_total", {
