@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { ANONYMOUS, type ClientIdentity, clientIdentifier } from "../clients/authenticate.ts";
-import { type ClientConfig, keyDigest } from "../clients/client-config.ts";
+import { type ClientConfig, keyDigest } from "../config/clients.ts";
 import type { Config } from "../config/config.ts";
 import type { ResourceConfig } from "../config/topology.ts";
 import type { EntraTokens } from "../identity/entra-tokens.ts";

@@ -1,10 +1,10 @@
 import type { Agent } from "undici";
+import { DEPLOYMENTS_LIST_API_VERSION } from "../config/api-versions.ts";
 import {
   type DeploymentIndex,
   indexDeployments,
   type KnownDeployment,
-} from "../routing/resolve-deployment.ts";
-import { DEPLOYMENTS_LIST_API_VERSION } from "./api-versions.ts";
+} from "./deployment-index.ts";
 import { getAzureJson } from "./get-json.ts";
 import type { UpstreamCredential } from "./request.ts";
 

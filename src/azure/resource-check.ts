@@ -1,6 +1,6 @@
 import type { Agent } from "undici";
+import { DEPLOYMENTS_LIST_API_VERSION } from "../config/api-versions.ts";
 import type { ResourceConfig } from "../config/topology.ts";
-import { DEPLOYMENTS_LIST_API_VERSION } from "./api-versions.ts";
 import { getAzureJson } from "./get-json.ts";
 import type { UpstreamCredential } from "./request.ts";
 

@@ -1,6 +1,11 @@
 import { timingSafeEqual } from "node:crypto";
+import {
+  type ClientConfig,
+  type ClientPolicy,
+  keyDigest,
+  UNRESTRICTED,
+} from "../config/clients.ts";
 import { invalidProxyKey, missingCredentials } from "../openai/errors.ts";
-import { type ClientConfig, type ClientPolicy, keyDigest, UNRESTRICTED } from "./client-config.ts";
 
 /** Who sent a request, as limits, usage and logs know it. Never holds the key. */
 export interface ClientIdentity {

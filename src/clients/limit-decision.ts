@@ -1,4 +1,4 @@
-import type { ClientLimits } from "./client-config.ts";
+import type { ClientLimits } from "../config/clients.ts";
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;

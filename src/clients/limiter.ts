@@ -1,3 +1,4 @@
+import type { ClientLimits } from "../config/clients.ts";
 import {
   clientBudgetExhausted,
   clientRateLimited,
@@ -5,7 +6,6 @@ import {
   type ProxyError,
 } from "../openai/errors.ts";
 import type { ClientIdentity } from "./authenticate.ts";
-import type { ClientLimits } from "./client-config.ts";
 import { dayOf, decide, type LimitVerdict } from "./limit-decision.ts";
 import { type LimitsStore, rowKey, type UsageCharge, type UsageReport } from "./limits-store.ts";
 

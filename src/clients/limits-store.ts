@@ -1,5 +1,5 @@
-import type { UsageTokens } from "../proxy/usage.ts";
-import type { ClientLimits } from "./client-config.ts";
+import type { ClientLimits } from "../config/clients.ts";
+import type { UsageTokens } from "./charged-tokens.ts";
 import type { WindowCounts } from "./limit-decision.ts";
 
 /** One answered request, charged to its client once Azure's usage is known. */

@@ -1,5 +1,5 @@
-import { chargedTokens } from "../proxy/usage.ts";
-import type { ClientLimits } from "./client-config.ts";
+import type { ClientLimits } from "../config/clients.ts";
+import { chargedTokens } from "./charged-tokens.ts";
 import { admits, dayOf, minuteOf, type WindowCounts } from "./limit-decision.ts";
 import {
   type LimitsStore,

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Redis, RedisOptions } from "ioredis";
-import { chargedTokens } from "../proxy/usage.ts";
-import type { ClientLimits } from "./client-config.ts";
+import type { ClientLimits } from "../config/clients.ts";
+import { chargedTokens } from "./charged-tokens.ts";
 import { dayOf, minuteOf, previousWeight, type WindowCounts } from "./limit-decision.ts";
 import {
   type LimitsStore,

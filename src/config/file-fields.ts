@@ -2,7 +2,7 @@
  * The fields of the YAML configuration file (`--config`, `AZURE_OPENAI_PROXY_CONFIG`), once: the
  * file's reader refuses any other field, and the README's table of them is made from this.
  */
-import { DEFAULT_API_VERSION } from "../azure/api-versions.ts";
+import { DEFAULT_API_VERSION } from "./api-versions.ts";
 
 export interface FileField {
   readonly default?: string;

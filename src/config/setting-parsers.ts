@@ -3,9 +3,9 @@
  * its typed value or what is wrong with it, never naming the variable (the reader does).
  */
 import { availableParallelism } from "node:os";
-import { API_VERSION_HELP, parseApiVersion } from "../azure/api-versions.ts";
-import { isSafeModelName } from "../routing/resolve-deployment.ts";
+import { API_VERSION_HELP, parseApiVersion } from "./api-versions.ts";
 import type { ApiVersionSetting, StudioDeployment } from "./config.ts";
+import { isSafeModelName } from "./model-name.ts";
 import type { Parsed } from "./parsed.ts";
 
 const ok = <T>(value: T): Parsed<T> => ({ value });

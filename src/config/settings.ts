@@ -3,8 +3,9 @@
  * environment reader (`readSettings`), `--help` and the README's configuration table
  * (`npm run docs:settings`) are all made from this table.
  */
-import { DEFAULT_API_VERSION } from "../azure/api-versions.ts";
+
 import { parseAdminKey } from "./admin-key.ts";
+import { DEFAULT_API_VERSION } from "./api-versions.ts";
 import { parseAzureEndpoint, parseEndpoint } from "./endpoint.ts";
 import { parseForwardHosts, parseOnOff, parseTunnelTargets } from "./forward.ts";
 import { parseMetricsSetting } from "./metrics-setting.ts";

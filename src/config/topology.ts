@@ -1,12 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { API_VERSION_HELP, DEFAULT_API_VERSION, parseApiVersion } from "../azure/api-versions.ts";
-import { type ClientConfig, parseClients } from "../clients/client-config.ts";
-import { isSafeModelName } from "../routing/resolve-deployment.ts";
+import { API_VERSION_HELP, DEFAULT_API_VERSION, parseApiVersion } from "./api-versions.ts";
+import { type ClientConfig, parseClients } from "./clients.ts";
 import type { AzureApiStyle, AzureConfig, StudioDeployment } from "./config.ts";
 import { parseAzureEndpoint, parseEndpoint } from "./endpoint.ts";
 import { type EntraAuth, type EntraSettings, envEntraAuth, parseResourceEntra } from "./entra.ts";
 import { MODEL_FIELDS, RESOURCE_FIELDS, TARGET_FIELDS } from "./file-fields.ts";
+import { isSafeModelName } from "./model-name.ts";
 import { parseTlsSection, type TlsFiles } from "./tls.ts";
 
 /** How a pool picks among its available targets. */

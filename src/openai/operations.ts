@@ -1,4 +1,4 @@
-import { DEPLOYMENTS_LIST_API_VERSION } from "../azure/api-versions.ts";
+import { DEPLOYMENTS_LIST_API_VERSION } from "../config/api-versions.ts";
 
 /**
  * The operation table: every OpenAI route the proxy serves is one row of data.

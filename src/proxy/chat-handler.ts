@@ -9,7 +9,7 @@ import {
 import { anthropicMessagesUrl } from "../azure/anthropic-endpoint.ts";
 import { bearerToken, type ClientAuth, resourceCredential } from "../azure/credentials.ts";
 import { buildAzureUrl, buildUpstreamHeaders, type UpstreamCredential } from "../azure/request.ts";
-import { modelAllowed } from "../clients/client-config.ts";
+import { modelAllowed } from "../config/clients.ts";
 import {
   invalidJson,
   jsonBodyNotObject,

@@ -7,7 +7,7 @@ import {
   upstreamCredential,
 } from "../azure/credentials.ts";
 import { buildAzureUrl, buildUpstreamHeaders, type UpstreamCredential } from "../azure/request.ts";
-import { modelAllowed } from "../clients/client-config.ts";
+import { modelAllowed } from "../config/clients.ts";
 import type { RequestRecord } from "../observe/request-record.ts";
 import {
   modelNotAllowed,

@@ -1,21 +1,10 @@
-import type { TokenUsage } from "../observe/request-record.ts";
+import type { UsageTokens } from "../clients/charged-tokens.ts";
 import { eventData, eventEnd } from "./sse.ts";
 
 /**
  * Token usage read from Azure's answers as they pass, for limits, `/usage` and metrics. The tap
  * is fed the same chunks the client gets and never holds one back: it only looks.
  */
-
-/**
- * Tokens of one answer: the request record's `usage` (metrics read the same record).
- * `completion` includes `reasoning`; `prompt` includes `cached`.
- */
-export type UsageTokens = Readonly<TokenUsage>;
-
-/** What a limit is charged with: prompt plus completion, as Azure's total_tokens. */
-export function chargedTokens(usage: UsageTokens): number {
-  return usage.prompt + usage.completion;
-}
 
 /** How the answer is framed: one JSON document, or Server-Sent Events. */
 export type AnswerFraming = "json" | "sse";

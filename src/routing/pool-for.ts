@@ -1,10 +1,11 @@
 import { type ClientAuth, resourceCredential } from "../azure/credentials.ts";
 import type { DeploymentDirectory } from "../azure/deployments.ts";
+import { isSafeModelName } from "../config/model-name.ts";
 import type { ResourceConfig } from "../config/topology.ts";
 import type { EntraTokens } from "../identity/entra-tokens.ts";
 import { invalidModelName, missingModel } from "../openai/errors.ts";
 import type { Pool } from "./pool.ts";
-import { isSafeModelName, resolveDeployment } from "./resolve-deployment.ts";
+import { resolveDeployment } from "./resolve-deployment.ts";
 import type { RouteTable } from "./route-table.ts";
 
 /** How long the first request for a key waits for the deployment listing before going without. */

@@ -1,31 +1,6 @@
+import type { DeploymentIndex } from "../azure/deployment-index.ts";
 import { undatedName } from "./dated-name.ts";
 import defaultNames from "./model-names.json" with { type: "json" };
-
-/** A deployment known to exist on the resource, with the model it serves. */
-export interface KnownDeployment {
-  readonly id: string;
-  readonly model: string;
-}
-
-/** Lookups over a resource's deployments, built once per listing, not per request. */
-export interface DeploymentIndex {
-  readonly deployments: readonly KnownDeployment[];
-  /** lower-cased deployment id -> deployment id */
-  readonly byId: ReadonlyMap<string, string>;
-  /** lower-cased model name -> id of the first deployment serving it */
-  readonly byModel: ReadonlyMap<string, string>;
-}
-
-export function indexDeployments(deployments: readonly KnownDeployment[]): DeploymentIndex {
-  const byId = new Map<string, string>();
-  const byModel = new Map<string, string>();
-  for (const d of deployments) {
-    byId.set(d.id.toLowerCase(), d.id);
-    const model = d.model.toLowerCase();
-    if (!byModel.has(model)) byModel.set(model, d.id);
-  }
-  return { deployments, byId, byModel };
-}
 
 const EXACT = new Map(
   Object.entries(defaultNames.exact).map(([k, v]) => [k.toLowerCase(), v] as const),
@@ -86,15 +61,4 @@ export function resolveDeployment(
     if (byUndated !== undefined) return byUndated;
   }
   return fromTable ?? model;
-}
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
-const UNSAFE_NAME = /[/\\?#%\u0000-\u001f\u007f]|\.\.|^\.+$/;
-
-/**
- * A model or deployment name that can stand as one URL path segment without changing the path's
- * shape: `.` alone would be resolved away by any server on the way, as `..` would climb.
- */
-export function isSafeModelName(name: string): boolean {
-  return name.length > 0 && name.length <= 256 && !UNSAFE_NAME.test(name);
 }

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import FindMyWay from "find-my-way";
 import { forwardedVia } from "../forward/via.ts";
-import { observeRoutes } from "../observe/observe-routes.ts";
 import type { RequestRecord } from "../observe/request-record.ts";
 import { logWhenDone } from "../observe/request-record.ts";
 import {
@@ -31,6 +30,7 @@ import { RouteTable } from "../routing/route-table.ts";
 import { guardBody } from "./body-guard.ts";
 import { createCors } from "./cors.ts";
 import { modelRoutes } from "./models-route.ts";
+import { observeRoutes } from "./observe-routes.ts";
 import { clientsConfigured, usageRoute } from "./usage-route.ts";
 
 type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";

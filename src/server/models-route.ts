@@ -3,7 +3,7 @@ import { heldCredential, resourceCredential } from "../azure/credentials.ts";
 import type { DeploymentListing, ListingProblem } from "../azure/deployments.ts";
 import { getAzureJson } from "../azure/get-json.ts";
 import { buildAzureUrl } from "../azure/request.ts";
-import { modelAllowed } from "../clients/client-config.ts";
+import { modelAllowed } from "../config/clients.ts";
 import type { ResourceConfig } from "../config/topology.ts";
 import {
   clientKeyRefused,
@@ -12,7 +12,7 @@ import {
   ProxyError,
   upstreamAuthFailed,
 } from "../openai/errors.ts";
-import { listModels, type ModelObject } from "../openai/models.ts";
+import type { ModelObject } from "../openai/models.ts";
 import type { Operation } from "../openai/operations.ts";
 import { translateAzureError } from "../proxy/azure-errors.ts";
 import type { ProxyContext } from "../proxy/context.ts";
@@ -20,6 +20,7 @@ import type { RouteHandler } from "../proxy/operation-handler.ts";
 import { sendJson } from "../proxy/respond.ts";
 import { upstreamFailure } from "../proxy/upstream.ts";
 import { modelProvider } from "../routing/model-family.ts";
+import { listModels } from "../routing/model-list.ts";
 import { resolveDeployment } from "../routing/resolve-deployment.ts";
 
 /**

@@ -8,7 +8,7 @@ import type { Duplex } from "node:stream";
 import type { RawData, WebSocket } from "ws";
 import { bearerToken, heldCredential, resourceCredential } from "../azure/credentials.ts";
 import { buildAzureUrl, type UpstreamCredential } from "../azure/request.ts";
-import { modelAllowed } from "../clients/client-config.ts";
+import { modelAllowed } from "../config/clients.ts";
 import {
   allTargetsCooling,
   internalError,

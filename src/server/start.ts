@@ -20,7 +20,6 @@ import {
 } from "../config/topology.ts";
 import { createForwardProxy, type ForwardProxy } from "../forward/forward-proxy.ts";
 import { EntraTokens } from "../identity/entra-tokens.ts";
-import { createObserver } from "../observe/create-observer.ts";
 import { OPERATIONS } from "../openai/operations.ts";
 import type { ProxyContext } from "../proxy/context.ts";
 import { createUpstreamAgent } from "../proxy/upstream.ts";
@@ -29,6 +28,7 @@ import { HealthRegistry, RouteTable } from "../routing/route-table.ts";
 import { ServedCertificate } from "../tls/certificates.ts";
 import { createRequestListener } from "./app.ts";
 import { answerClientError } from "./client-error.ts";
+import { createObserver } from "./create-observer.ts";
 import { loadForwardAuthority } from "./forward-mode.ts";
 import { attachRealtime } from "./realtime.ts";
 import { Shutdown } from "./shutdown.ts";

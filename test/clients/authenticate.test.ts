@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { clientIdentifier } from "../../src/clients/authenticate.ts";
-import { type ClientConfig, keyDigest, UNRESTRICTED } from "../../src/clients/client-config.ts";
+import { type ClientConfig, keyDigest, UNRESTRICTED } from "../../src/config/clients.ts";
 import { ProxyError } from "../../src/openai/errors.ts";
 
 const teamA: ClientConfig = {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
-import { modelAllowed } from "../../src/clients/client-config.ts";
+import { modelAllowed } from "../../src/config/clients.ts";
 import type { AzureConfig } from "../../src/config/config.ts";
 import { parseTopology, TopologyError } from "../../src/config/topology.ts";
 

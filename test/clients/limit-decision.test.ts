@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ClientLimits } from "../../src/clients/client-config.ts";
 import { decide, formatDuration, waitForRoom } from "../../src/clients/limit-decision.ts";
+import type { ClientLimits } from "../../src/config/clients.ts";
 
 const limits = (l: Partial<ClientLimits>): ClientLimits => ({
   rpm: undefined,

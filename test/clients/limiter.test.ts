@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ClientIdentity } from "../../src/clients/authenticate.ts";
-import type { ClientLimits } from "../../src/clients/client-config.ts";
 import { ClientLimiter, type LimiterLog } from "../../src/clients/limiter.ts";
 import type { LimitsStore, UsageCharge } from "../../src/clients/limits-store.ts";
 import { MemoryLimitsStore } from "../../src/clients/memory-store.ts";
+import type { ClientLimits } from "../../src/config/clients.ts";
 import { ProxyError } from "../../src/openai/errors.ts";
 
 const T0 = Date.UTC(2026, 11, 4, 10, 30, 5);

@@ -10,7 +10,7 @@ import { greeting } from "@azure-oai-proxy/emulator/answers";
 import { heardText } from "@azure-oai-proxy/emulator/audio";
 import type OpenAI from "openai";
 import { toFile } from "openai";
-import { DEFAULT_API_VERSION } from "../../src/azure/api-versions.ts";
+import { DEFAULT_API_VERSION } from "../../src/config/api-versions.ts";
 import { EMULATOR_KEY, type Stack, startStack } from "../helpers/stack.ts";
 import {
   assertUpstream,

@@ -14,7 +14,7 @@ import { greeting, planText } from "@azure-oai-proxy/emulator/answers";
 import type OpenAI from "openai";
 import { OpenAIRealtimeWS } from "openai/realtime/ws";
 import WebSocket from "ws";
-import { DEFAULT_API_VERSION } from "../../src/azure/api-versions.ts";
+import { DEFAULT_API_VERSION } from "../../src/config/api-versions.ts";
 import { EMULATOR_KEY, type Stack, startStack } from "../helpers/stack.ts";
 import { type AzureStyle, eventually, STYLE_ENV, STYLES, sdkClient } from "./sdk-harness.ts";
 

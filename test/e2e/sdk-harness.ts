@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createCipheriv, createHash } from "node:crypto";
 import type { RecordedRequest } from "@azure-oai-proxy/emulator";
 import OpenAI, { APIError } from "openai";
-import { DEFAULT_API_VERSION } from "../../src/azure/api-versions.ts";
+import { DEFAULT_API_VERSION } from "../../src/config/api-versions.ts";
 import { EMULATOR_KEY, type Stack } from "../helpers/stack.ts";
 
 export type AzureStyle = "dated" | "v1";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { chargedTokens, UsageTap, usageTokens } from "../../src/proxy/usage.ts";
+import { chargedTokens } from "../../src/clients/charged-tokens.ts";
+import { UsageTap, usageTokens } from "../../src/proxy/usage.ts";
 
 function tapOf(framing: "json" | "sse", text: string, pieces = 7): ReturnType<UsageTap["result"]> {
   const tap = new UsageTap(framing);

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { indexDeployments } from "../../src/azure/deployment-index.ts";
 import { undatedName } from "../../src/routing/dated-name.ts";
-import { indexDeployments, resolveDeployment } from "../../src/routing/resolve-deployment.ts";
+import { resolveDeployment } from "../../src/routing/resolve-deployment.ts";
 
 const none = new Map<string, string>();
 

@@ -1,11 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  defaultDeploymentName,
-  indexDeployments,
-  isSafeModelName,
-  resolveDeployment,
-} from "../../src/routing/resolve-deployment.ts";
+import { indexDeployments } from "../../src/azure/deployment-index.ts";
+import { isSafeModelName } from "../../src/config/model-name.ts";
+import { defaultDeploymentName, resolveDeployment } from "../../src/routing/resolve-deployment.ts";
 
 const none = new Map<string, string>();
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { connect as tlsConnect } from "node:tls";
 import WebSocket from "ws";
-import { DEFAULT_API_VERSION } from "../../src/azure/api-versions.ts";
+import { DEFAULT_API_VERSION } from "../../src/config/api-versions.ts";
 import { EMULATOR_KEY, type Stack, startStack } from "../helpers/stack.ts";
 
 const PROXY_KEY = "proxy-client-key-7";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DEFAULT_API_VERSION } from "../../src/azure/api-versions.ts";
+import { DEFAULT_API_VERSION } from "../../src/config/api-versions.ts";
 import { type FormPart, multipartBody } from "../helpers/multipart.ts";
 import { EMULATOR_KEY, lastRequest, postJson, type Stack, startStack } from "../helpers/stack.ts";
 

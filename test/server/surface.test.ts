@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { DEFAULT_API_VERSION } from "../../src/azure/api-versions.ts";
+import { DEFAULT_API_VERSION } from "../../src/config/api-versions.ts";
 import { EMULATOR_KEY, lastRequest, postJson, type Stack, startStack } from "../helpers/stack.ts";
 
 const headers = { "api-key": EMULATOR_KEY };

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { CLIENT_FIELDS, LIMIT_FIELDS } from "../config/file-fields.ts";
+import { CLIENT_FIELDS, LIMIT_FIELDS } from "./file-fields.ts";
 
 /** Limits of one client; an absent limit does not apply. */
 export interface ClientLimits {

@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { checkAdminAccess } from "../observe/admin-access.ts";
+import type { ProxyMetrics } from "../observe/metrics.ts";
+import type { Observer } from "../observe/observer.ts";
+import { STATUS_PAGE_HEADERS, STATUS_PAGE_HTML } from "../observe/status-page.ts";
 import { unknownRoute } from "../openai/errors.ts";
 import type { RouteHandler } from "../proxy/operation-handler.ts";
 import { sendError, sendJson } from "../proxy/respond.ts";
-import { checkAdminAccess } from "./admin-access.ts";
-import type { ProxyMetrics } from "./metrics.ts";
-import type { Observer } from "./observer.ts";
-import { STATUS_PAGE_HEADERS, STATUS_PAGE_HTML } from "./status-page.ts";
 
 export interface ObserveRouteOptions {
   /** `/metrics` on the main port (false: off, or on a listener of its own). */

@@ -1,14 +1,14 @@
 import cluster from "node:cluster";
 import type { Server } from "node:http";
 import type { Config } from "../config/config.ts";
+import { clusterScrape } from "../observe/cluster-metrics.ts";
+import { ProxyMetrics } from "../observe/metrics.ts";
+import { Observer } from "../observe/observer.ts";
+import { availabilityOf, routeTableTargets } from "../observe/route-targets.ts";
+import { StatusBoard } from "../observe/status.ts";
+import { startTracing } from "../observe/tracing.ts";
 import type { RouteTable } from "../routing/route-table.ts";
-import { clusterScrape } from "./cluster-metrics.ts";
-import { ProxyMetrics } from "./metrics.ts";
 import { startMetricsListener } from "./observe-routes.ts";
-import { Observer } from "./observer.ts";
-import { availabilityOf, routeTableTargets } from "./route-targets.ts";
-import { StatusBoard } from "./status.ts";
-import { startTracing } from "./tracing.ts";
 
 export interface RunningObserver {
   readonly observer: Observer;
