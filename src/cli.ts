@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     await emulator?.close();
     logger.info("stopped");
     // Logs are written asynchronously: let the last lines out before exiting.
-    logger.flush(() => process.exit(0));
+    exitAfterLogs(logger);
   };
   process.on("SIGHUP", () => void proxy.reload());
   process.once("SIGTERM", () => void stop("SIGTERM"));
@@ -164,11 +164,20 @@ async function runPrimary(config: Config, logger: Logger, emulator: Emulator | u
     await pool.stop();
     await emulator?.close();
     logger.info("stopped");
-    logger.flush(() => process.exit(0));
+    exitAfterLogs(logger);
   };
   process.on("SIGHUP", () => pool.reload());
   process.once("SIGTERM", () => void stop("SIGTERM"));
   process.once("SIGINT", () => void stop("SIGINT"));
+}
+
+/**
+ * Exits once the last log lines are out, or after a second when they cannot be (stdout closed:
+ * a reader that went away must not keep a stopped proxy alive).
+ */
+function exitAfterLogs(logger: Logger): void {
+  setTimeout(() => process.exit(0), 1000);
+  logger.flush(() => process.exit(0));
 }
 
 function printTryIt(url: string): void {

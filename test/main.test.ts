@@ -104,6 +104,24 @@ describe("npm start", () => {
   });
 });
 
+describe("npm start, when its log reader goes away", () => {
+  it("still stops on SIGTERM, with exit 0", { timeout: 20_000 }, async () => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...baseEnv, AZURE_OPENAI_PROXY_ADDRESS: "127.0.0.1:0", LOG_LEVEL: "info" },
+      cwd: "/tmp",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const [, url] = await waitForOutput(child, /curl -N (\S+)\/v1\//);
+    // The reader closes the pipe: every later log line meets EPIPE.
+    child.stdout?.destroy();
+    for (let i = 0; i < 3; i++) await (await fetch(`${url}/healthz`)).text();
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    child.kill("SIGTERM");
+    const [code] = await once(child, "exit");
+    assert.equal(code, 0);
+  });
+});
+
 describe("npm start, when the port is taken", () => {
   it("says which address is taken and exits 1", async () => {
     const { createServer } = await import("node:net");

@@ -96,6 +96,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 function batchedStdout(): pino.DestinationStream {
   const stream = pino.destination({ dest: 1, sync: false, minLength: 4096 });
   setInterval(() => stream.flush(), 500).unref();
+  // A closed stdout (EPIPE: the log reader went away) loses log lines; it must not stop serving.
+  stream.on("error", () => {});
   return stream;
 }
 
