@@ -6,8 +6,8 @@ import { type OpenAIErrorBody, ProxyError, upstreamTimeout } from "../openai/err
 import type { StreamAdapter } from "../openai/operations.ts";
 import { translateAzureError } from "./azure-errors.ts";
 import { sendJson } from "./respond.ts";
-import { AzureArtefactFilter, sseErrorEvent } from "./sse.ts";
-import { StreamUsageFilter } from "./stream-usage.ts";
+import { isArtefact, SseEventRewriter, sseErrorEvent } from "./sse.ts";
+import { withoutAddedUsage } from "./stream-usage.ts";
 import { midStreamFailure } from "./upstream.ts";
 import type { Outcome } from "./upstream-call.ts";
 import { UsageTap } from "./usage.ts";
@@ -289,32 +289,18 @@ async function relayTranslatedStream(
   }
 }
 
-/** The SSE adapters an answer goes through, composed; undefined sends every byte. */
-function sseFilter(
-  isSse: boolean,
-  options: RelayOptions,
-): { push(chunk: Buffer): Buffer | undefined; flush(): Buffer | undefined } | undefined {
+const DROP = Buffer.alloc(0);
+
+/** The SSE adapters an answer goes through, as one rewriter; undefined sends every byte. */
+function sseFilter(isSse: boolean, options: RelayOptions): SseEventRewriter | undefined {
   if (!isSse) return undefined;
-  const artefacts =
-    options.stream === "chat" && !options.keepAzureStreamArtefacts
-      ? new AzureArtefactFilter()
-      : undefined;
-  const usage = options.hideStreamUsage ? new StreamUsageFilter() : undefined;
-  if (usage === undefined) return artefacts;
-  if (artefacts === undefined) return usage;
-  return {
-    push(chunk) {
-      const kept = artefacts.push(chunk);
-      return kept === undefined ? undefined : usage.push(kept);
-    },
-    flush() {
-      const rest = artefacts.flush();
-      const kept = rest === undefined ? undefined : usage.push(rest);
-      const last = usage.flush();
-      if (kept === undefined) return last;
-      return last === undefined ? kept : Buffer.concat([kept, last]);
-    },
-  };
+  const dropArtefacts = options.stream === "chat" && !options.keepAzureStreamArtefacts;
+  const hideUsage = options.hideStreamUsage === true;
+  if (!dropArtefacts && !hideUsage) return undefined;
+  return new SseEventRewriter((event) => {
+    if (dropArtefacts && isArtefact(event)) return DROP;
+    return hideUsage ? withoutAddedUsage(event) : undefined;
+  });
 }
 
 /** Token usage of a translated chat completion, read like Azure's own. */

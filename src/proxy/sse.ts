@@ -11,21 +11,35 @@ const FILTER_OFFSETS = Buffer.from("content_filter_offsets");
 const LF = 0x0a;
 const CR = 0x0d;
 
-export class AzureArtefactFilter {
+const DROP = Buffer.alloc(0);
+
+/**
+ * Passes an SSE stream on event by event, as soon as each is complete, letting `rewrite` keep an
+ * event (undefined), drop it (an empty buffer) or replace it. Runs of kept events go on as the
+ * bytes that came, not copied.
+ */
+export class SseEventRewriter {
   private pending: Buffer | undefined;
+  private readonly rewrite: (event: Buffer) => Buffer | undefined;
+
+  constructor(rewrite: (event: Buffer) => Buffer | undefined) {
+    this.rewrite = rewrite;
+  }
 
   /** Takes the next bytes from Azure; returns the complete events to send on, if any. */
   push(chunk: Buffer): Buffer | undefined {
     const data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = undefined;
     const out: Buffer[] = [];
-    let kept = 0; // start of the run of kept events not yet copied out
+    let kept = 0; // start of the run of untouched events not yet copied out
     let start = 0;
     while (start < data.length) {
       const end = eventEnd(data, start);
       if (end === -1) break;
-      if (isArtefact(data.subarray(start, end))) {
+      const replacement = this.rewrite(data.subarray(start, end));
+      if (replacement !== undefined) {
         if (start > kept) out.push(data.subarray(kept, start));
+        if (replacement.length > 0) out.push(replacement);
         kept = end;
       }
       start = end;
@@ -40,8 +54,17 @@ export class AzureArtefactFilter {
   flush(): Buffer | undefined {
     const rest = this.pending;
     this.pending = undefined;
-    if (rest === undefined || isArtefact(rest)) return undefined;
-    return rest;
+    if (rest === undefined) return undefined;
+    const replacement = this.rewrite(rest);
+    if (replacement === undefined) return rest;
+    return replacement.length > 0 ? replacement : undefined;
+  }
+}
+
+/** Drops Azure's artefact chunks (above) from a chat or completions stream. */
+export class AzureArtefactFilter extends SseEventRewriter {
+  constructor() {
+    super((event) => (isArtefact(event) ? DROP : undefined));
   }
 }
 

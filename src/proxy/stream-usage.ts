@@ -1,4 +1,4 @@
-import { eventData, eventEnd } from "./sse.ts";
+import { eventData, SseEventRewriter } from "./sse.ts";
 
 const USAGE_NULL = Buffer.from('"usage":null');
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
@@ -10,46 +10,17 @@ const USAGE_OBJECT = /"usage"\s*:\s*\{/;
  * other event passes byte for byte, as soon as it is complete. Feed the usage tap Azure's bytes,
  * before this filter.
  */
-export class StreamUsageFilter {
-  private pending: Buffer | undefined;
-
-  /** Takes the next bytes from Azure; returns the complete events to send on, if any. */
-  push(chunk: Buffer): Buffer | undefined {
-    const data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = undefined;
-    const out: Buffer[] = [];
-    let kept = 0; // start of the run of untouched events not yet copied out
-    let start = 0;
-    while (start < data.length) {
-      const end = eventEnd(data, start);
-      if (end === -1) break;
-      const replacement = rewrite(data.subarray(start, end));
-      if (replacement !== undefined) {
-        if (start > kept) out.push(data.subarray(kept, start));
-        if (replacement.length > 0) out.push(replacement);
-        kept = end;
-      }
-      start = end;
-    }
-    if (start < data.length) this.pending = Buffer.from(data.subarray(start));
-    if (start > kept) out.push(data.subarray(kept, start));
-    if (out.length === 0) return undefined;
-    return out.length === 1 ? out[0] : Buffer.concat(out);
-  }
-
-  /** Whatever is left when Azure ends the stream (an event without its blank line). */
-  flush(): Buffer | undefined {
-    const rest = this.pending;
-    this.pending = undefined;
-    if (rest === undefined) return undefined;
-    const replacement = rewrite(rest);
-    if (replacement === undefined) return rest;
-    return replacement.length > 0 ? replacement : undefined;
+export class StreamUsageFilter extends SseEventRewriter {
+  constructor() {
+    super(withoutAddedUsage);
   }
 }
 
-/** undefined: keep the event as it is; empty: drop it; otherwise the event to send instead. */
-function rewrite(event: Buffer): Buffer | undefined {
+/**
+ * One event without what `requestStreamUsage` added. undefined: keep the event as it is; empty:
+ * drop it; otherwise the event to send instead.
+ */
+export function withoutAddedUsage(event: Buffer): Buffer | undefined {
   if (event.includes(USAGE_NULL)) return withoutUsageNull(event);
   if (!USAGE_OBJECT.test(event.toString("latin1"))) return undefined;
   const payload = eventData(event);
