@@ -10,7 +10,7 @@ import { isArtefact, SseEventRewriter, sseErrorEvent } from "./sse.ts";
 import { withoutAddedUsage } from "./stream-usage.ts";
 import { midStreamFailure } from "./upstream.ts";
 import type { Outcome } from "./upstream-call.ts";
-import { UsageTap } from "./usage.ts";
+import { UsageTap, usageTokens } from "./usage.ts";
 
 /** How an answer in another API's shape (Responses, Anthropic) is given to a chat client. */
 export interface AnswerTranslation {
@@ -305,7 +305,7 @@ function sseFilter(isSse: boolean, options: RelayOptions): SseEventRewriter | un
 
 /** Token usage of a translated chat completion, read like Azure's own. */
 function usageOf(body: unknown): RequestRecord["usage"] {
-  const tap = new UsageTap("json");
-  tap.push(Buffer.from(JSON.stringify(body)));
-  return tap.result();
+  return body !== null && typeof body === "object"
+    ? usageTokens((body as { usage?: unknown }).usage)
+    : undefined;
 }
