@@ -1,67 +1,21 @@
 import { azureErrors } from "../errors.ts";
 import { json, type ResourceContext, type ResourceHandler, seconds } from "./context.ts";
+import type {
+  AssistantEntry,
+  AssistantObject,
+  MessageObject,
+  RunEntry,
+  RunStatus,
+  ThreadEntry,
+} from "./entries.ts";
 import { Fields, isObject, jsonObject, refuse } from "./fields.ts";
 import { OPENAI_LIST, paginate } from "./lists.ts";
 import { chatDeployment } from "./models.ts";
-import type { RunEntry, RunStatus } from "./runs.ts";
 
 const TOOL_TYPES = ["code_interpreter", "file_search", "function"];
 const MAX_TOOLS = 128;
 
-export type Metadata = Record<string, string>;
-
 const ACTIVE: readonly RunStatus[] = ["queued", "in_progress", "requires_action", "cancelling"];
-
-export interface AssistantObject {
-  id: string;
-  object: "assistant";
-  created_at: number;
-  name: string | null;
-  description: string | null;
-  model: string;
-  instructions: string | null;
-  tools: unknown[];
-  tool_resources: Record<string, unknown>;
-  metadata: Metadata;
-  top_p: number;
-  temperature: number;
-  response_format: unknown;
-}
-
-export interface AssistantEntry {
-  object: AssistantObject;
-}
-
-interface ThreadObject {
-  id: string;
-  object: "thread";
-  created_at: number;
-  metadata: Metadata;
-  tool_resources: Record<string, unknown>;
-}
-
-export interface MessageObject {
-  id: string;
-  object: "thread.message";
-  created_at: number;
-  thread_id: string;
-  status: "in_progress" | "completed" | "incomplete";
-  incomplete_details: { reason: string } | null;
-  completed_at: number | null;
-  incomplete_at: number | null;
-  role: "user" | "assistant";
-  content: unknown[];
-  assistant_id: string | null;
-  run_id: string | null;
-  attachments: unknown[];
-  metadata: Metadata;
-}
-
-export interface ThreadEntry {
-  object: ThreadObject;
-  messages: Map<string, MessageObject>;
-  runs: Map<string, RunEntry>;
-}
 
 // ---- lookups ----
 

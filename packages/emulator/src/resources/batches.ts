@@ -11,21 +11,12 @@ import { answerInference } from "../handlers.ts";
 import { INFERENCE_OPERATIONS, type InferenceOp } from "../operations.ts";
 import type { Reply } from "../reply.ts";
 import { json, type ResourceContext, type ResourceHandler, seconds } from "./context.ts";
+import type { Answered, BatchEntry, BatchLineError, BatchStatus, LineAnswer } from "./entries.ts";
 import { Fields, isObject, jsonObject, Refusal, refuse } from "./fields.ts";
 import { addGeneratedFile } from "./files.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { type ListDefaults, paginate } from "./lists.ts";
 import { batchResponse } from "./responses.ts";
-
-type BatchStatus =
-  | "validating"
-  | "failed"
-  | "in_progress"
-  | "finalizing"
-  | "completed"
-  | "expired"
-  | "cancelling"
-  | "cancelled";
 
 /** The operation each batch endpoint runs (with or without the `/v1` prefix). */
 const ENDPOINTS: Record<string, InferenceOp | "responses"> = {
@@ -39,41 +30,6 @@ const MAX_REQUESTS = 100_000;
 const WINDOW_S = 24 * 60 * 60;
 const BATCH_LIST: ListDefaults = { order: "desc", limit: 20, maxLimit: 100 };
 
-interface BatchLineError {
-  code: string;
-  message: string;
-  param: string | null;
-  line: number | null;
-}
-
-interface BatchObject {
-  object: "batch";
-  id: string;
-  endpoint: string;
-  errors: { object: "list"; data: BatchLineError[] } | null;
-  input_file_id: string;
-  completion_window: string;
-  status: BatchStatus;
-  output_file_id: string | null;
-  error_file_id: string | null;
-  created_at: number;
-  in_progress_at: number | null;
-  expires_at: number;
-  finalizing_at: number | null;
-  completed_at: number | null;
-  failed_at: number | null;
-  expired_at: number | null;
-  cancelling_at: number | null;
-  cancelled_at: number | null;
-  request_counts: { total: number; completed: number; failed: number };
-  metadata: Record<string, string> | null;
-}
-
-export interface BatchEntry {
-  object: BatchObject;
-  lifecycle: Lifecycle<BatchStatus>;
-}
-
 function normalizeEndpoint(url: string): string {
   return url.startsWith("/v1/") ? url.slice(3) : url;
 }
@@ -83,16 +39,6 @@ function batchOf(context: ResourceContext, id: string): BatchEntry {
     context.state.batches.get(id) ??
     refuse(azureErrors.notFound(`Batch with id '${id}' not found.`))
   );
-}
-
-interface Answered {
-  output: string[];
-  errors: string[];
-}
-
-interface LineAnswer {
-  status: number;
-  body: unknown;
 }
 
 function fromReply(reply: Reply): LineAnswer {

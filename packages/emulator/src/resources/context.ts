@@ -7,14 +7,18 @@ import type { FineTunedModel } from "../catalog.ts";
 import type { ResourceCall } from "../dispatch.ts";
 import type { Reply } from "../reply.ts";
 import type { EmulatorDeployment } from "../types.ts";
-import type { AssistantEntry, ThreadEntry } from "./assistants.ts";
-import type { BatchEntry } from "./batches.ts";
+import type {
+  AssistantEntry,
+  BatchEntry,
+  FineTuningJobEntry,
+  ResponseEntry,
+  StoredFile,
+  ThreadEntry,
+  UploadEntry,
+  VectorStoreEntry,
+} from "./entries.ts";
 import type { FileStore } from "./file-store.ts";
-import type { StoredFile, UploadEntry } from "./files.ts";
-import type { FineTuningJobEntry } from "./fine-tuning.ts";
 import type { Lifecycles } from "./lifecycle.ts";
-import type { ResponseEntry } from "./responses.ts";
-import type { VectorStoreEntry } from "./vector-stores.ts";
 
 /** Every stored object, by id, in creation order. */
 export interface ResourceState {

@@ -4,6 +4,7 @@ import type { ResourceCall } from "../dispatch.ts";
 import { azureErrors } from "../errors.ts";
 import type { SavedFile } from "../multipart.ts";
 import { created, json, type ResourceContext, type ResourceHandler, seconds } from "./context.ts";
+import type { OutputPurpose, StoredFile, UploadEntry } from "./entries.ts";
 import { Fields, jsonObject, refuse } from "./fields.ts";
 import type { FileContent } from "./file-store.ts";
 import { paginate } from "./lists.ts";
@@ -16,25 +17,6 @@ export const FILE_PURPOSES = [
   "user_data",
   "vision",
 ] as const;
-
-/** Purposes of the files the emulator makes itself. */
-export type OutputPurpose = "assistants_output" | "batch_output" | "fine-tune-results";
-
-export interface FileObject {
-  object: "file";
-  id: string;
-  bytes: number;
-  created_at: number;
-  filename: string;
-  purpose: string;
-  status: "processed";
-}
-
-export interface StoredFile {
-  object: FileObject;
-  content: FileContent;
-  sha256: string;
-}
 
 /** Largest upload part OpenAI accepts. */
 const MAX_PART_BYTES = 64 * 1024 * 1024;
@@ -165,30 +147,6 @@ const fileContent: ResourceHandler = (call, context) => {
 };
 
 // ---- uploads ----
-
-interface UploadObject {
-  object: "upload";
-  id: string;
-  bytes: number;
-  created_at: number;
-  expires_at: number;
-  filename: string;
-  purpose: string;
-  status: "pending" | "completed" | "cancelled" | "expired";
-  file: FileObject | null;
-}
-
-interface UploadPart {
-  id: string;
-  path: string;
-  size: number;
-}
-
-export interface UploadEntry {
-  object: UploadObject;
-  mimeType: string;
-  parts: Map<string, UploadPart>;
-}
 
 function uploadOf(context: ResourceContext, id: string): UploadEntry {
   return (

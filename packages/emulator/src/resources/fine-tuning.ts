@@ -6,12 +6,11 @@
 import { isFineTunable } from "../catalog.ts";
 import { azureErrors } from "../errors.ts";
 import { created, json, type ResourceContext, type ResourceHandler, seconds } from "./context.ts";
+import type { FineTuningJobEntry, Hyperparameters, JobStatus } from "./entries.ts";
 import { Fields, isObject, jsonObject, refuse } from "./fields.ts";
 import { addGeneratedFile, fileOf } from "./files.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { type ListDefaults, paginate } from "./lists.ts";
-
-type JobStatus = "pending" | "running" | "succeeded" | "paused" | "cancelled" | "failed";
 
 const TERMINAL: readonly JobStatus[] = ["succeeded", "cancelled", "failed"];
 const MAX_SUFFIX = 40;
@@ -19,62 +18,6 @@ const JOB_LIST: ListDefaults = { order: "desc", limit: 20, maxLimit: 100 };
 // Azure lists a job's events and checkpoints oldest first.
 const HISTORY_LIST: ListDefaults = { order: "asc", limit: 20, maxLimit: 100 };
 const CHECKPOINT_STEPS = [10, 20, 30];
-
-interface Hyperparameters {
-  n_epochs: number;
-  batch_size: number;
-  learning_rate_multiplier: number;
-}
-
-interface JobObject {
-  object: "fine_tuning.job";
-  id: string;
-  created_at: number;
-  model: string;
-  training_file: string;
-  validation_file: string | null;
-  status: JobStatus;
-  fine_tuned_model: string | null;
-  finished_at: number | null;
-  error: null;
-  result_files: string[];
-  trained_tokens: number | null;
-  hyperparameters: Hyperparameters;
-  seed: number;
-  suffix: string | null;
-  organization_id: string;
-  estimated_finish: number | null;
-  integrations: null;
-  metadata: Record<string, string> | null;
-  method?: Record<string, unknown>;
-}
-
-interface JobEvent {
-  object: "fine_tuning.job.event";
-  id: string;
-  created_at: number;
-  level: "info";
-  message: string;
-  type: "message" | "metrics";
-}
-
-interface Checkpoint {
-  object: "fine_tuning.job.checkpoint";
-  id: string;
-  created_at: number;
-  fine_tuned_model_checkpoint: string;
-  step_number: number;
-  metrics: Record<string, number>;
-  fine_tuning_job_id: string;
-}
-
-export interface FineTuningJobEntry {
-  object: JobObject;
-  lifecycle: Lifecycle<JobStatus>;
-  events: JobEvent[];
-  checkpoints: Checkpoint[];
-  trainingBytes: number;
-}
 
 function jobOf(context: ResourceContext, id: string): FineTuningJobEntry {
   return (

@@ -25,75 +25,11 @@ import {
   type ResourceHandler,
   seconds,
 } from "./context.ts";
+import type { Built, InputItem, ResponseEntry, ResponseObject, ResponseStatus } from "./entries.ts";
 import { Fields, isObject, jsonObject, Refusal, refuse } from "./fields.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { OPENAI_LIST, paginate } from "./lists.ts";
 import { chatDeployment } from "./models.ts";
-
-type ResponseStatus = "queued" | "in_progress" | "completed" | "incomplete" | "cancelled";
-
-interface OutputMessage {
-  id: string;
-  type: "message";
-  status: "in_progress" | "completed" | "incomplete";
-  role: "assistant";
-  content: { type: "output_text"; text: string; annotations: never[] }[];
-}
-
-interface OutputFunctionCall {
-  id: string;
-  type: "function_call";
-  status: "completed";
-  call_id: string;
-  name: string;
-  arguments: string;
-}
-
-type OutputItem = OutputMessage | OutputFunctionCall;
-
-type InputItem = Record<string, unknown> & { id: string };
-
-interface ResponseObject {
-  id: string;
-  object: "response";
-  created_at: number;
-  status: ResponseStatus;
-  background: boolean;
-  error: null;
-  incomplete_details: { reason: string } | null;
-  instructions: string | null;
-  max_output_tokens: number | null;
-  model: string;
-  output: OutputItem[];
-  parallel_tool_calls: boolean;
-  previous_response_id: string | null;
-  reasoning: { effort: null; summary: null };
-  store: boolean;
-  temperature: number;
-  text: Record<string, unknown>;
-  tool_choice: unknown;
-  tools: unknown[];
-  top_p: number;
-  truncation: string;
-  usage: {
-    input_tokens: number;
-    input_tokens_details: { cached_tokens: number };
-    output_tokens: number;
-    output_tokens_details: { reasoning_tokens: number };
-    total_tokens: number;
-  } | null;
-  user: string | null;
-  metadata: Record<string, string>;
-}
-
-export interface ResponseEntry {
-  object: ResponseObject;
-  /** What the response is (or will be) once done. */
-  final: ResponseObject;
-  plan: TextPlan;
-  inputItems: InputItem[];
-  lifecycle?: Lifecycle<ResponseStatus>;
-}
 
 /** Azure's minimum for `max_output_tokens`. */
 const MIN_OUTPUT_TOKENS = 16;
@@ -169,14 +105,6 @@ function inputItems(fields: Fields, context: ResourceContext): InputItem[] {
 function lastUserText(items: readonly InputItem[]): string {
   const user = items.findLast((i) => i.type === "message" && i.role === "user");
   return user === undefined ? "" : contentText(user.content);
-}
-
-interface Built {
-  final: ResponseObject;
-  plan: TextPlan;
-  inputItems: InputItem[];
-  background: boolean;
-  stream: boolean;
 }
 
 /** Checks a create request's fields and builds the finished response. */

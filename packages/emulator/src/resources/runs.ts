@@ -10,20 +10,25 @@ import { azureErrors } from "../errors.ts";
 import type { Reply } from "../reply.ts";
 import type { EmulatorDeployment } from "../types.ts";
 import {
-  type AssistantObject,
   assistantOf,
-  type MessageObject,
-  type Metadata,
   messagesFrom,
   newThread,
   refuseWhileActive,
   responseFormatOf,
   runOf,
-  type ThreadEntry,
   threadOf,
   toolsOf,
 } from "./assistants.ts";
 import { json, type ResourceContext, type ResourceHandler, seconds } from "./context.ts";
+import type {
+  MessageObject,
+  RunEntry,
+  RunRequest,
+  RunStatus,
+  StepObject,
+  ThreadEntry,
+  ToolCall,
+} from "./entries.ts";
 import { Fields, isObject, jsonObject, refuse } from "./fields.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { OPENAI_LIST, paginate } from "./lists.ts";
@@ -31,94 +36,6 @@ import { chatDeployment } from "./models.ts";
 import { contentText } from "./responses.ts";
 
 const RUN_LIFETIME_S = 10 * 60;
-
-export type RunStatus =
-  | "queued"
-  | "in_progress"
-  | "requires_action"
-  | "cancelling"
-  | "cancelled"
-  | "completed"
-  | "incomplete";
-
-interface ToolCall {
-  id: string;
-  type: "function";
-  function: { name: string; arguments: string; output?: string | null };
-}
-
-interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
-
-interface RunObject {
-  id: string;
-  object: "thread.run";
-  created_at: number;
-  assistant_id: string;
-  thread_id: string;
-  status: RunStatus;
-  started_at: number | null;
-  expires_at: number | null;
-  cancelled_at: number | null;
-  failed_at: number | null;
-  completed_at: number | null;
-  required_action: {
-    type: "submit_tool_outputs";
-    submit_tool_outputs: { tool_calls: ToolCall[] };
-  } | null;
-  last_error: null;
-  model: string;
-  instructions: string;
-  tools: unknown[];
-  metadata: Metadata;
-  incomplete_details: { reason: string } | null;
-  usage: Usage | null;
-  temperature: number;
-  top_p: number;
-  max_prompt_tokens: number | null;
-  max_completion_tokens: number | null;
-  truncation_strategy: unknown;
-  response_format: unknown;
-  tool_choice: unknown;
-  parallel_tool_calls: boolean;
-}
-
-interface StepObject {
-  id: string;
-  object: "thread.run.step";
-  created_at: number;
-  assistant_id: string;
-  thread_id: string;
-  run_id: string;
-  type: "message_creation" | "tool_calls";
-  status: "in_progress" | "completed" | "cancelled";
-  step_details:
-    | { type: "message_creation"; message_creation: { message_id: string } }
-    | { type: "tool_calls"; tool_calls: ToolCall[] };
-  last_error: null;
-  expired_at: null;
-  cancelled_at: number | null;
-  failed_at: null;
-  completed_at: number | null;
-  metadata: Metadata;
-  usage: Usage | null;
-}
-
-export interface RunEntry {
-  object: RunObject;
-  lifecycle: Lifecycle<RunStatus>;
-  steps: Map<string, StepObject>;
-  deployment: EmulatorDeployment;
-  /** Pending function call, when the run asks for tool outputs. */
-  toolCall?: { step: StepObject; call: ToolCall };
-  /** What the run answers about: the last user message, or the tool outputs. */
-  said: string;
-  /** Receives Assistants stream events while a streamed request is being answered. */
-  emit: (event: string, data: unknown) => void;
-}
 
 const ignore = () => {};
 
@@ -321,12 +238,6 @@ function enterRunStatus(
       break;
   }
   run.emit(`thread.run.${status}`, object);
-}
-
-interface RunRequest {
-  assistant: AssistantObject;
-  thread: ThreadEntry;
-  fields: Fields;
 }
 
 /** Checks a run's fields (create or create-thread-and-run) and starts it. */

@@ -5,12 +5,19 @@
  */
 import { azureErrors } from "../errors.ts";
 import { json, type ResourceContext, type ResourceHandler, seconds } from "./context.ts";
+import type {
+  FileStatus,
+  VectorStoreBatchEntry,
+  VectorStoreEntry,
+  VectorStoreFields,
+  VectorStoreFile,
+  VectorStoreFileEntry,
+} from "./entries.ts";
 import { Fields, jsonObject, refuse } from "./fields.ts";
 import { fileOf } from "./files.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { OPENAI_LIST, paginate } from "./lists.ts";
 
-type FileStatus = "in_progress" | "completed" | "cancelled" | "failed";
 const FILE_STATUSES: readonly FileStatus[] = ["in_progress", "completed", "cancelled", "failed"];
 const MAX_BATCH_FILES = 500;
 const SEARCH_RESULTS = 10;
@@ -20,46 +27,6 @@ const DEFAULT_CHUNKING = {
   static: { max_chunk_size_tokens: 800, chunk_overlap_tokens: 400 },
 };
 
-interface VectorStoreFile {
-  id: string;
-  object: "vector_store.file";
-  usage_bytes: number;
-  created_at: number;
-  vector_store_id: string;
-  status: FileStatus;
-  last_error: null;
-  chunking_strategy: unknown;
-  attributes: Record<string, unknown>;
-}
-
-interface FileEntry {
-  object: VectorStoreFile;
-  lifecycle: Lifecycle<FileStatus>;
-  batchId?: string;
-}
-
-interface BatchEntry {
-  id: string;
-  createdAt: number;
-  fileIds: string[];
-  cancelled: boolean;
-}
-
-interface VectorStoreFields {
-  name: string | null;
-  metadata: Record<string, string>;
-  expires_after: unknown;
-}
-
-export interface VectorStoreEntry {
-  id: string;
-  createdAt: number;
-  lastActiveAt: number;
-  fields: VectorStoreFields;
-  files: Map<string, FileEntry>;
-  batches: Map<string, BatchEntry>;
-}
-
 function storeOf(context: ResourceContext, id: string): VectorStoreEntry {
   const store =
     context.state.vectorStores.get(id) ??
@@ -68,7 +35,7 @@ function storeOf(context: ResourceContext, id: string): VectorStoreEntry {
   return store;
 }
 
-function fileEntryOf(store: VectorStoreEntry, id: string): FileEntry {
+function fileEntryOf(store: VectorStoreEntry, id: string): VectorStoreFileEntry {
   return (
     store.files.get(id) ??
     refuse(
@@ -77,14 +44,14 @@ function fileEntryOf(store: VectorStoreEntry, id: string): FileEntry {
   );
 }
 
-function batchOf(store: VectorStoreEntry, id: string): BatchEntry {
+function batchOf(store: VectorStoreEntry, id: string): VectorStoreBatchEntry {
   return (
     store.batches.get(id) ??
     refuse(azureErrors.objectNotFound(`No file batch found with id '${id}'.`))
   );
 }
 
-function counts(files: Iterable<FileEntry>) {
+function counts(files: Iterable<VectorStoreFileEntry>) {
   const counted = { in_progress: 0, completed: 0, failed: 0, cancelled: 0, total: 0 };
   for (const { object } of files) {
     counted[object.status] += 1;
@@ -114,7 +81,7 @@ function storeObject(store: VectorStoreEntry) {
   };
 }
 
-function batchObject(store: VectorStoreEntry, batch: BatchEntry) {
+function batchObject(store: VectorStoreEntry, batch: VectorStoreBatchEntry) {
   const files = batch.fileIds.flatMap((id) => store.files.get(id) ?? []);
   const fileCounts = counts(files);
   let status: FileStatus = fileCounts.in_progress > 0 ? "in_progress" : "completed";
@@ -130,7 +97,7 @@ function batchObject(store: VectorStoreEntry, batch: BatchEntry) {
 }
 
 /** Moves in-progress files on one step, as if they were each retrieved. */
-function pokeFiles(files: Iterable<FileEntry>, now: number): void {
+function pokeFiles(files: Iterable<VectorStoreFileEntry>, now: number): void {
   for (const file of files) file.lifecycle.poke(now);
 }
 
@@ -139,14 +106,14 @@ function addStoreFile(
   fileId: string,
   context: ResourceContext,
   extra: { attributes?: Record<string, unknown>; chunking?: unknown; batchId?: string } = {},
-): FileEntry {
+): VectorStoreFileEntry {
   const existing = store.files.get(fileId);
   if (existing !== undefined) return existing;
   const file = context.state.files.get(fileId);
   if (file === undefined) {
     refuse(azureErrors.invalidRequest(`File '${fileId}' not found.`, "file_id"));
   }
-  const entry: FileEntry = {
+  const entry: VectorStoreFileEntry = {
     object: {
       id: fileId,
       object: "vector_store.file",
@@ -274,7 +241,10 @@ const searchStore: ResourceHandler = async (call, context) => {
 
 // ---- vector store files ----
 
-function filterFiles(files: Iterable<FileEntry>, filter: string | undefined): VectorStoreFile[] {
+function filterFiles(
+  files: Iterable<VectorStoreFileEntry>,
+  filter: string | undefined,
+): VectorStoreFile[] {
   if (filter !== undefined && !(FILE_STATUSES as readonly string[]).includes(filter)) {
     refuse(
       azureErrors.invalidRequest(
@@ -351,7 +321,7 @@ const createBatch: ResourceHandler = (call, context) => {
   }
   const attributes = fields.object("attributes");
   const chunking = fields.object("chunking_strategy");
-  const batch: BatchEntry = {
+  const batch: VectorStoreBatchEntry = {
     id: `vsfb_${context.newId()}`,
     createdAt: seconds(context.now),
     fileIds,
@@ -364,7 +334,7 @@ const createBatch: ResourceHandler = (call, context) => {
   return json(batchObject(store, batch));
 };
 
-function batchFiles(store: VectorStoreEntry, batch: BatchEntry): FileEntry[] {
+function batchFiles(store: VectorStoreEntry, batch: VectorStoreBatchEntry): VectorStoreFileEntry[] {
   return batch.fileIds.flatMap((id) => store.files.get(id) ?? []);
 }
 
