@@ -1,3 +1,6 @@
+import { AZURE_AI_SCOPE, COGNITIVE_SERVICES_SCOPE } from "../config/entra.ts";
+import type { ResourceConfig } from "../config/topology.ts";
+
 const RESOURCE_HOST = /^([a-z0-9-]+)\.(openai\.azure\.com|cognitiveservices\.azure\.com)$/i;
 
 /**
@@ -17,4 +20,14 @@ export function anthropicEndpoint(endpoint: string): string {
 /** The Messages URL under an Anthropic endpoint. */
 export function anthropicMessagesUrl(endpoint: string): string {
   return `${anthropicEndpoint(endpoint)}/anthropic/v1/messages`;
+}
+
+/**
+ * The resource as Claude's route reaches it: Claude on Foundry takes Entra ID tokens for
+ * `https://ai.azure.com/.default`, not Azure OpenAI's scope; a scope set on purpose is kept.
+ */
+export function forClaude(resource: ResourceConfig): ResourceConfig {
+  const entra = resource.entra;
+  if (entra === undefined || entra.scope !== COGNITIVE_SERVICES_SCOPE) return resource;
+  return { ...resource, entra: { ...entra, scope: AZURE_AI_SCOPE } };
 }

@@ -16,6 +16,8 @@ export interface AzureConfig {
   readonly apiStyle: AzureApiStyle;
   /** The api-version query value: a dated version, or "preview"/"" in the v1 style. */
   readonly apiVersion: string;
+  /** AZURE_ANTHROPIC_ENDPOINT: Claude's host, when not derived from the endpoint. */
+  readonly anthropicEndpoint?: string | undefined;
   /** A server-held Azure key; when set, clients need not send one. */
   readonly apiKey: string | undefined;
   /** Key or Microsoft Entra ID; absent means key (AZURE_OPENAI_AUTH). */

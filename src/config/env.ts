@@ -76,6 +76,7 @@ export function readEnvironment(env: Env): EnvironmentReading {
       apiStyle: values.apiVersion.apiStyle,
       apiVersion: values.apiVersion.apiVersion,
       apiKey: values.apiKey,
+      anthropicEndpoint: values.anthropicEndpoint,
       entra,
       emulator: false,
     }),

@@ -212,6 +212,13 @@ export const SETTINGS = {
     doc: "`azure`, or `openai` to forward everything unchanged to `OPENAI_API_ENDPOINT`.",
     parse: parseChoice(["azure", "openai"]),
   }),
+  anthropicEndpoint: optional({
+    name: "AZURE_ANTHROPIC_ENDPOINT",
+    group: "azure",
+    defaultText: "the resource's `https://{name}.services.ai.azure.com`",
+    doc: "Where Claude deployments are called (Anthropic's Messages API); derived from `AZURE_OPENAI_ENDPOINT` when unset. A trailing `/anthropic` or `/anthropic/v1` is ignored.",
+    parse: (raw: string) => parseEndpoint(raw, /\/anthropic(\/v1)?$/),
+  }),
   openaiEndpoint: defaulted({
     name: "OPENAI_API_ENDPOINT",
     group: "clients",

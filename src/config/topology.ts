@@ -133,6 +133,9 @@ function envResource(azure: AzureConfig): ResourceConfig | undefined {
     apiVersion: azure.apiVersion,
     apiKey: azure.apiKey,
     entra: azure.entra && envEntraAuth(azure.entra, azure.endpoint),
+    ...(azure.anthropicEndpoint === undefined
+      ? {}
+      : { anthropicEndpoint: azure.anthropicEndpoint }),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { anthropicMessagesUrl } from "../azure/anthropic-endpoint.ts";
+import { anthropicMessagesUrl, forClaude } from "../azure/anthropic-endpoint.ts";
 import { bearerToken, resourceCredential } from "../azure/credentials.ts";
 import { buildUpstreamHeaders, type UpstreamCredential } from "../azure/request.ts";
 import { modelNotFound } from "../openai/errors.ts";
@@ -77,7 +77,7 @@ export function anthropicMessagesHandler(ctx: ProxyContext): RouteHandler {
           const url = anthropicMessagesUrl(resource.anthropicEndpoint ?? resource.endpoint);
           return { url, method: "POST", headers, body: bytes.body };
         };
-        const credential = resourceCredential(resource, auth, ctx.tokens);
+        const credential = resourceCredential(forClaude(resource), auth, ctx.tokens);
         return credential instanceof Promise ? credential.then(build) : build(credential);
       },
       async reauthorize(target, refused, attempt) {

@@ -6,7 +6,7 @@ import {
   adaptedHeader,
   applyAdaptations,
 } from "../adapters/reasoning-params.ts";
-import { anthropicMessagesUrl } from "../azure/anthropic-endpoint.ts";
+import { anthropicMessagesUrl, forClaude } from "../azure/anthropic-endpoint.ts";
 import { bearerToken, type ClientAuth, resourceCredential } from "../azure/credentials.ts";
 import { buildAzureUrl, buildUpstreamHeaders, type UpstreamCredential } from "../azure/request.ts";
 import { modelAllowed } from "../config/clients.ts";
@@ -148,7 +148,8 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
           const family: FamilyMatch =
             !config.adaptParams && found.family === "reasoning" ? { family: "chat" } : found;
           const exchange = chatExchangeFor(family);
-          const credential = resourceCredential(resource, auth, ctx.tokens);
+          const reached = exchange.api === "anthropic-messages" ? forClaude(resource) : resource;
+          const credential = resourceCredential(reached, auth, ctx.tokens);
           if (credential instanceof Promise) {
             return credential.then((c) =>
               traced(target, build(target, attempt, family, exchange, c)),
@@ -158,7 +159,8 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
         },
         async reauthorize(target, refused, attempt) {
           // Azure refused an Entra token it had accepted: one fresh token, one more try.
-          const entra = target.resource.entra;
+          const claude = exchanges.get(target)?.exchange.api === "anthropic-messages";
+          const entra = (claude ? forClaude(target.resource) : target.resource).entra;
           const token = bearerToken(refused.headers.authorization);
           if (entra === undefined || token === undefined) return undefined;
           await ctx.tokens.for(entra).refresh(token);

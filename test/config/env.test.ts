@@ -373,3 +373,29 @@ describe("readConfig: the Go proxy's newer variables", () => {
     assert.match(found[5] ?? "", /model "A" is listed twice/);
   });
 });
+
+describe("AZURE_ANTHROPIC_ENDPOINT", () => {
+  it("sets where Claude is called, /anthropic/v1 ignored, for the environment's resource", async () => {
+    const { topologyFromEnv } = await import("../../src/config/topology.ts");
+    const config = readConfig({
+      AZURE_OPENAI_ENDPOINT: "https://r.openai.azure.com",
+      AZURE_ANTHROPIC_ENDPOINT: "https://claude.example.com/anthropic/v1",
+    });
+    assert.equal(config.azure.anthropicEndpoint, "https://claude.example.com");
+    assert.equal(
+      topologyFromEnv(config.azure, new Map()).fallback?.anthropicEndpoint,
+      "https://claude.example.com",
+    );
+  });
+
+  it("refuses a value that is not a URL, naming the variable", () => {
+    assert.throws(
+      () =>
+        readConfig({
+          AZURE_OPENAI_ENDPOINT: "https://r.openai.azure.com",
+          AZURE_ANTHROPIC_ENDPOINT: "not a url",
+        }),
+      /AZURE_ANTHROPIC_ENDPOINT/,
+    );
+  });
+});
