@@ -1,10 +1,9 @@
 import type { AnthropicUsage } from "./anthropic-to-chat.ts";
 import { chatUsage, finishReason, openAIErrorType } from "./anthropic-to-chat.ts";
 import { ChatChunkWriter } from "./chat-chunks.ts";
-import type { ChatStreamTranslator } from "./chat-stream.ts";
-import { errorEvent, joined, streamCutShort } from "./chat-stream.ts";
+import { EventStreamToChat, errorEvent } from "./chat-stream.ts";
 import { isObject } from "./chat-types.ts";
-import { SSE_DONE, SseEventReader } from "./sse-events.ts";
+import { SSE_DONE } from "./sse-events.ts";
 
 const API = "Anthropic's Messages API";
 
@@ -21,8 +20,7 @@ type BlockKind =
  * by its input_json_delta pieces as arguments, message_delta the stop reason and usage,
  * message_stop the finish chunk, usage chunk (if asked) and `[DONE]`. Pings are dropped.
  */
-export class AnthropicStreamToChat implements ChatStreamTranslator {
-  private readonly reader = new SseEventReader();
+export class AnthropicStreamToChat extends EventStreamToChat {
   private readonly writer = new ChatChunkWriter();
   private readonly includeUsage: boolean;
   private readonly jsonTool: string | undefined;
@@ -31,40 +29,15 @@ export class AnthropicStreamToChat implements ChatStreamTranslator {
   private usage: AnthropicUsage = {};
   private stopReason: unknown;
   private started = false;
-  private finished = false;
 
   constructor(options: { includeUsage: boolean; jsonTool: string | undefined; created?: number }) {
+    super(API);
     this.includeUsage = options.includeUsage;
     this.jsonTool = options.jsonTool;
     this.writer.created = options.created ?? Math.floor(Date.now() / 1000);
   }
 
-  push(chunk: Buffer): Buffer | undefined {
-    const out: string[] = [];
-    for (const event of this.reader.push(chunk)) this.translate(event.data, out);
-    return joined(out);
-  }
-
-  end(): Buffer | undefined {
-    const out: string[] = [];
-    for (const event of this.reader.end()) this.translate(event.data, out);
-    if (!this.finished) {
-      this.finished = true;
-      out.push(streamCutShort(API));
-    }
-    return joined(out);
-  }
-
-  private translate(data: string, out: string[]): void {
-    if (this.finished) return;
-    let event: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(data);
-      if (!isObject(parsed)) return;
-      event = parsed;
-    } catch {
-      return;
-    }
+  protected override onEvent(event: Record<string, unknown>, out: string[]): void {
     switch (event.type) {
       case "message_start": {
         const message = isObject(event.message) ? event.message : {};

@@ -1,10 +1,9 @@
 import { ChatChunkWriter } from "./chat-chunks.ts";
-import type { ChatStreamTranslator } from "./chat-stream.ts";
-import { errorEvent, joined, streamCutShort } from "./chat-stream.ts";
+import { EventStreamToChat, errorEvent } from "./chat-stream.ts";
 import { isObject } from "./chat-types.ts";
 import type { ResponsesAnswer } from "./responses-to-chat.ts";
 import { chatUsage, finishReason } from "./responses-to-chat.ts";
-import { SSE_DONE, SseEventReader } from "./sse-events.ts";
+import { SSE_DONE } from "./sse-events.ts";
 
 const API = "the Responses API";
 
@@ -13,45 +12,19 @@ const API = "the Responses API";
  * deltas, each function call as a tool-call delta (id and name first, then its arguments), a
  * finish chunk, the usage chunk when the client asked for it, then `[DONE]`.
  */
-export class ResponsesStreamToChat implements ChatStreamTranslator {
-  private readonly reader = new SseEventReader();
+export class ResponsesStreamToChat extends EventStreamToChat {
   private readonly writer = new ChatChunkWriter();
   private readonly includeUsage: boolean;
   /** output_index of each function call → its index among the answer's tool calls */
   private readonly toolIndex = new Map<number, number>();
   private started = false;
-  private finished = false;
 
   constructor(options: { includeUsage: boolean }) {
+    super(API);
     this.includeUsage = options.includeUsage;
   }
 
-  push(chunk: Buffer): Buffer | undefined {
-    const out: string[] = [];
-    for (const event of this.reader.push(chunk)) this.translate(event.data, out);
-    return joined(out);
-  }
-
-  end(): Buffer | undefined {
-    const out: string[] = [];
-    for (const event of this.reader.end()) this.translate(event.data, out);
-    if (!this.finished) {
-      this.finished = true;
-      out.push(streamCutShort(API));
-    }
-    return joined(out);
-  }
-
-  private translate(data: string, out: string[]): void {
-    if (this.finished) return;
-    let event: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(data);
-      if (!isObject(parsed)) return;
-      event = parsed;
-    } catch {
-      return;
-    }
+  protected override onEvent(event: Record<string, unknown>, out: string[]): void {
     switch (event.type) {
       case "response.created":
       case "response.in_progress":
