@@ -66,6 +66,7 @@ import { latency } from "./scenarios/latency.ts";
 import { startup } from "./scenarios/startup.ts";
 import { streaming } from "./scenarios/streaming.ts";
 import { throughput } from "./scenarios/throughput.ts";
+import { translation } from "./scenarios/translation.ts";
 import { findWrk, wrkVersion } from "./wrk.ts";
 
 const SCENARIOS: Readonly<Record<string, Scenario>> = {
@@ -75,6 +76,7 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
   streaming,
   "idle-streams": idleStreams,
   "big-bodies": bigBodies,
+  translation,
 };
 
 interface Options {
