@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { CLIENT_FIELDS, LIMIT_FIELDS } from "./file-fields.ts";
+import { CLIENT_FIELDS, isRecord, LIMIT_FIELDS, unknownKeys } from "./file-fields.ts";
 
 /** Limits of one client; an absent limit does not apply. */
 export interface ClientLimits {
@@ -165,20 +165,4 @@ function parseLimits(path: string, raw: unknown, problems: string[]): ClientLimi
 /** Whether a policy lets the client use a model (names as clients send them). */
 export function modelAllowed(policy: ClientPolicy, model: string): boolean {
   return policy.models === undefined || policy.models.has(model.toLowerCase());
-}
-
-function unknownKeys(
-  path: string,
-  raw: Record<string, unknown>,
-  known: readonly string[],
-  problems: string[],
-): void {
-  for (const key of Object.keys(raw)) {
-    if (!known.includes(key))
-      problems.push(`${path}.${key}: unknown field (expected ${known.join(", ")})`);
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

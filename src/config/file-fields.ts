@@ -96,3 +96,21 @@ export const CLIENT_FIELDS = Object.keys(FILE_FIELDS["clients.NAME"]);
 export const LIMIT_FIELDS = Object.keys(
   FILE_FIELDS["clients.NAME.limits"],
 ) as (keyof (typeof FILE_FIELDS)["clients.NAME.limits"])[];
+
+/** Reports each field of `raw` that the table does not know, naming the ones it does. */
+export function unknownKeys(
+  path: string,
+  raw: Record<string, unknown>,
+  known: readonly string[],
+  problems: string[],
+): void {
+  for (const key of Object.keys(raw)) {
+    if (!known.includes(key))
+      problems.push(`${path}.${key}: unknown field (expected ${known.join(", ")})`);
+  }
+}
+
+/** A YAML mapping (not a list, not a scalar). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}

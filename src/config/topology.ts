@@ -5,7 +5,13 @@ import { type ClientConfig, parseClients } from "./clients.ts";
 import type { AzureApiStyle, AzureConfig, StudioDeployment } from "./config.ts";
 import { parseAzureEndpoint, parseEndpoint } from "./endpoint.ts";
 import { type EntraAuth, type EntraSettings, envEntraAuth, parseResourceEntra } from "./entra.ts";
-import { MODEL_FIELDS, RESOURCE_FIELDS, TARGET_FIELDS } from "./file-fields.ts";
+import {
+  isRecord,
+  MODEL_FIELDS,
+  RESOURCE_FIELDS,
+  TARGET_FIELDS,
+  unknownKeys,
+} from "./file-fields.ts";
 import { isSafeModelName } from "./model-name.ts";
 import { parseTlsSection, type TlsFiles } from "./tls.ts";
 
@@ -385,18 +391,6 @@ function requiredEndpoint(path: string, raw: unknown, problems: string[]): strin
   return undefined;
 }
 
-function unknownKeys(
-  path: string,
-  raw: Record<string, unknown>,
-  known: readonly string[],
-  problems: string[],
-): void {
-  for (const key of Object.keys(raw)) {
-    if (!known.includes(key))
-      problems.push(`${path}.${key}: unknown field (expected ${known.join(", ")})`);
-  }
-}
-
 function substitute(
   value: unknown,
   env: Readonly<Record<string, string | undefined>>,
@@ -419,10 +413,6 @@ function substitute(
     );
   }
   return value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 const ENV_KEY_NEEDED =
