@@ -44,7 +44,7 @@ export class SseEventReader {
 }
 
 /** Index just past the blank line ending the event that starts at `start`, or -1. */
-function eventEnd(data: Buffer, start: number): number {
+export function eventEnd(data: Buffer, start: number): number {
   let i = data.indexOf(LF, start);
   while (i !== -1) {
     const next = data[i + 1];

@@ -172,17 +172,7 @@ export async function relayAnswer(
     log.usage = tap?.result();
     res.end(filter?.flush());
   } catch (error) {
-    if (stop.stopped() === "client" || res.destroyed) {
-      log.error = "client closed the connection";
-      return;
-    }
-    const failure =
-      stop.stopped() === "deadline"
-        ? upstreamTimeout("the total time allowed")
-        : midStreamFailure(error);
-    log.error = failure.code ?? "upstream_error";
-    if (isSse) res.end(sseErrorEvent(failure.toBody()));
-    else res.destroy();
+    endAfterFailure(error, res, isSse, log, stop);
   }
 }
 
@@ -276,16 +266,7 @@ async function relayTranslatedStream(
     log.usage = tap.result();
     res.end(last);
   } catch (error) {
-    if (stop.stopped() === "client" || res.destroyed) {
-      log.error = "client closed the connection";
-      return;
-    }
-    const failure =
-      stop.stopped() === "deadline"
-        ? upstreamTimeout("the total time allowed")
-        : midStreamFailure(error);
-    log.error = failure.code ?? "upstream_error";
-    res.end(sseErrorEvent(failure.toBody()));
+    endAfterFailure(error, res, true, log, stop);
   }
 }
 
@@ -308,4 +289,28 @@ function usageOf(body: unknown): RequestRecord["usage"] {
   return body !== null && typeof body === "object"
     ? usageTokens((body as { usage?: unknown }).usage)
     : undefined;
+}
+
+/**
+ * An answer that broke after its first byte: nothing more is said to a client that left; an
+ * event stream ends with an OpenAI-shaped error event; any other answer is cut.
+ */
+function endAfterFailure(
+  error: unknown,
+  res: ServerResponse,
+  isSse: boolean,
+  log: RequestRecord,
+  stop: { stopped: () => "client" | "deadline" | undefined },
+): void {
+  if (stop.stopped() === "client" || res.destroyed) {
+    log.error = "client closed the connection";
+    return;
+  }
+  const failure =
+    stop.stopped() === "deadline"
+      ? upstreamTimeout("the total time allowed")
+      : midStreamFailure(error);
+  log.error = failure.code ?? "upstream_error";
+  if (isSse) res.end(sseErrorEvent(failure.toBody()));
+  else res.destroy();
 }

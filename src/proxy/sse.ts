@@ -1,3 +1,5 @@
+import { eventEnd } from "../adapters/sse-events.ts";
+
 /**
  * Azure's chat and completion streams carry chunks that OpenAI never sends and strict OpenAI
  * clients choke on: a first chunk with empty `choices`, blank `id`/`model` and
@@ -8,8 +10,6 @@
 
 const PROMPT_FILTER = Buffer.from("prompt_filter_results");
 const FILTER_OFFSETS = Buffer.from("content_filter_offsets");
-const LF = 0x0a;
-const CR = 0x0d;
 
 const DROP = Buffer.alloc(0);
 
@@ -66,18 +66,6 @@ export class AzureArtefactFilter extends SseEventRewriter {
   constructor() {
     super((event) => (isArtefact(event) ? DROP : undefined));
   }
-}
-
-/** Index just past the blank line ending the event that starts at `start`, or -1. */
-export function eventEnd(data: Buffer, start: number): number {
-  let i = data.indexOf(LF, start);
-  while (i !== -1) {
-    const next = data[i + 1];
-    if (next === LF) return i + 2;
-    if (next === CR && data[i + 2] === LF) return i + 3;
-    i = data.indexOf(LF, i + 1);
-  }
-  return -1;
 }
 
 /** True for the Azure-only chunks described above; false for anything it cannot read. */

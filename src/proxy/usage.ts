@@ -1,5 +1,6 @@
+import { eventEnd } from "../adapters/sse-events.ts";
 import type { UsageTokens } from "../clients/charged-tokens.ts";
-import { eventData, eventEnd } from "./sse.ts";
+import { eventData } from "./sse.ts";
 
 /**
  * Token usage read from Azure's answers as they pass, for limits, `/usage` and metrics. The tap
