@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { anthropicMessagesUrl, forClaude } from "../azure/anthropic-endpoint.ts";
-import { bearerToken, resourceCredential } from "../azure/credentials.ts";
+import { resourceCredential } from "../azure/credentials.ts";
 import { buildUpstreamHeaders, type UpstreamCredential } from "../azure/request.ts";
 import { modelNotFound } from "../openai/errors.ts";
 import type { Operation } from "../openai/operations.ts";
@@ -8,7 +8,12 @@ import { poolFor } from "../routing/pool-for.ts";
 import { planBody } from "./body-plan.ts";
 import type { ProxyContext } from "./context.ts";
 import { type ForwardPlan, forwardWithFailover } from "./failover.ts";
-import { ownCredentialRefused, type RouteHandler } from "./operation-handler.ts";
+import {
+  failoverLimits,
+  ownCredentialRefused,
+  type RouteHandler,
+  refreshRefusedToken,
+} from "./operation-handler.ts";
 import type { UpstreamRequest } from "./upstream-call.ts";
 
 /** The body rules of the native Messages route: JSON with the deployment in `model`. */
@@ -38,11 +43,6 @@ function withClientKey(headers: IncomingHttpHeaders): IncomingHttpHeaders {
  */
 export function anthropicMessagesHandler(ctx: ProxyContext): RouteHandler {
   const { config } = ctx;
-  const resolution = {
-    modelMapper: config.modelMapper,
-    directoryFor: ctx.directoryFor,
-    tokens: ctx.tokens,
-  };
   const relay = { stream: "passthrough" as const, keepAzureStreamArtefacts: true, rawErrors: true };
   return async (request, response, _params, record) => {
     record.operation = MESSAGES.id;
@@ -51,7 +51,7 @@ export function anthropicMessagesHandler(ctx: ProxyContext): RouteHandler {
     const routes = ctx.routes;
     const body = await planBody(MESSAGES, request, config, routes.topology.models.size > 0);
     const model = body.model;
-    const pool = await poolFor(resolution, routes, auth, model);
+    const pool = await poolFor(ctx, routes, auth, model);
     record.model = model;
     if (pool === undefined) throw modelNotFound(model ?? "");
     const plan: ForwardPlan = {
@@ -82,22 +82,19 @@ export function anthropicMessagesHandler(ctx: ProxyContext): RouteHandler {
       },
       async reauthorize(target, refused, attempt) {
         // Azure refused an Entra token it had accepted: one fresh token, one more try.
-        const entra = target.resource.entra;
-        const token = bearerToken(refused.headers.authorization);
-        if (entra === undefined || token === undefined) return undefined;
-        await ctx.tokens.for(entra).refresh(token);
+        if (!(await refreshRefusedToken(ctx, forClaude(target.resource), refused)))
+          return undefined;
         return await plan.request(target, attempt + 1);
       },
     };
     try {
-      await forwardWithFailover(ctx.call, plan, response, record, {
-        maxAttempts: config.maxAttempts,
-        headersTimeoutMs: body.streaming
-          ? config.timeouts.streamFirstByteMs
-          : config.timeouts.responseMs,
-        bodyTimeoutMs: config.timeouts.idleMs,
-        totalMs: config.timeouts.totalMs,
-      });
+      await forwardWithFailover(
+        ctx.call,
+        plan,
+        response,
+        record,
+        failoverLimits(ctx, body.streaming),
+      );
     } finally {
       await body.discard();
     }

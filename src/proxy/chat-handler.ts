@@ -7,7 +7,7 @@ import {
   applyAdaptations,
 } from "../adapters/reasoning-params.ts";
 import { anthropicMessagesUrl, forClaude } from "../azure/anthropic-endpoint.ts";
-import { bearerToken, type ClientAuth, resourceCredential } from "../azure/credentials.ts";
+import { type ClientAuth, resourceCredential } from "../azure/credentials.ts";
 import { buildAzureUrl, buildUpstreamHeaders, type UpstreamCredential } from "../azure/request.ts";
 import { modelAllowed } from "../config/clients.ts";
 import {
@@ -26,9 +26,11 @@ import { type ForwardPlan, forwardWithFailover } from "./failover.ts";
 import { requestStreamUsage } from "./json-body.ts";
 import {
   chargeClient,
+  failoverLimits,
   ownCredentialRefused,
   type RouteHandler,
   type RouteParams,
+  refreshRefusedToken,
   streamUsageKnown,
   withStreamUsage,
 } from "./operation-handler.ts";
@@ -71,11 +73,6 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
     stream: operation.stream,
     keepAzureStreamArtefacts: config.keepAzureStreamArtefacts,
   };
-  const resolution = {
-    modelMapper: config.modelMapper,
-    directoryFor: ctx.directoryFor,
-    tokens: ctx.tokens,
-  };
   return async (request, response, params, record) => {
     record.operation = operation.id;
     const auth = ctx.authenticate(request.headers);
@@ -95,7 +92,7 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
       if (model !== undefined && !modelAllowed(client.policy, model)) {
         throw modelNotAllowed(model, client.name);
       }
-      const pool = await poolFor(resolution, routes, auth, model);
+      const pool = await poolFor(ctx, routes, auth, model);
       record.model = model;
       if (pool === undefined) throw modelNotFound(model ?? "");
       const raw = body.bodyFor(undefined, 0)?.body;
@@ -160,10 +157,8 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
         async reauthorize(target, refused, attempt) {
           // Azure refused an Entra token it had accepted: one fresh token, one more try.
           const claude = exchanges.get(target)?.exchange.api === "anthropic-messages";
-          const entra = (claude ? forClaude(target.resource) : target.resource).entra;
-          const token = bearerToken(refused.headers.authorization);
-          if (entra === undefined || token === undefined) return undefined;
-          await ctx.tokens.for(entra).refresh(token);
+          const resource = claude ? forClaude(target.resource) : target.resource;
+          if (!(await refreshRefusedToken(ctx, resource, refused))) return undefined;
           return await plan.request(target, attempt + 1);
         },
         relayFor(target) {
@@ -238,14 +233,13 @@ export function chatCompletionsHandler(operation: Operation, ctx: ProxyContext):
         return translatedRequest(exchange, family, target, sent, credential, request, where);
       }
 
-      await forwardWithFailover(ctx.call, plan, response, record, {
-        maxAttempts: config.maxAttempts,
-        headersTimeoutMs: body.streaming
-          ? config.timeouts.streamFirstByteMs
-          : config.timeouts.responseMs,
-        bodyTimeoutMs: config.timeouts.idleMs,
-        totalMs: config.timeouts.totalMs,
-      });
+      await forwardWithFailover(
+        ctx.call,
+        plan,
+        response,
+        record,
+        failoverLimits(ctx, body.streaming),
+      );
     }
   };
 }

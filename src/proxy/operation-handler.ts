@@ -8,6 +8,7 @@ import {
 } from "../azure/credentials.ts";
 import { buildAzureUrl, buildUpstreamHeaders, type UpstreamCredential } from "../azure/request.ts";
 import { modelAllowed } from "../config/clients.ts";
+import type { ResourceConfig } from "../config/topology.ts";
 import type { RequestRecord } from "../observe/request-record.ts";
 import {
   modelNotAllowed,
@@ -32,6 +33,7 @@ import {
 import { requestStreamUsage } from "./json-body.ts";
 import { buildOpenAIUrl } from "./openai-url.ts";
 import { declaredLength } from "./read-body.ts";
+import type { UpstreamRequest } from "./upstream-call.ts";
 
 /** Path parameters of a route, as the router decoded them. */
 export type RouteParams = Readonly<Record<string, string | undefined>>;
@@ -55,11 +57,6 @@ export function operationHandler(operation: Operation, ctx: ProxyContext): Route
     stream: operation.stream,
     keepAzureStreamArtefacts: config.keepAzureStreamArtefacts,
   };
-  const resolution = {
-    modelMapper: config.modelMapper,
-    directoryFor: ctx.directoryFor,
-    tokens: ctx.tokens,
-  };
   // Chat and completion streams report tokens only when asked: the proxy asks, and hides the
   // answer from a client that did not.
   const streamAsksUsage = operation.stream === "chat";
@@ -82,7 +79,7 @@ export function operationHandler(operation: Operation, ctx: ProxyContext): Route
       // Deployment-scoped rows need a model; resource rows map theirs when the body has one.
       let pool: Pool | undefined;
       if (operation.scope === "deployment" || model !== undefined) {
-        pool = await poolFor(resolution, routes, auth, model);
+        pool = await poolFor(ctx, routes, auth, model);
       } else {
         pool = routes.fallback(undefined);
       }
@@ -125,19 +122,17 @@ export function operationHandler(operation: Operation, ctx: ProxyContext): Route
           return credential instanceof Promise ? credential.then(build) : build(credential);
         },
         async reauthorize(target, refused, attempt) {
-          const entra = target.resource.entra;
-          const token = bearerToken(refused.headers.authorization);
-          if (entra === undefined || token === undefined) return undefined;
-          await ctx.tokens.for(entra).refresh(token);
+          if (!(await refreshRefusedToken(ctx, target.resource, refused))) return undefined;
           return await plan.request(target, attempt + 1);
         },
       };
-      await forwardWithFailover(ctx.call, plan, response, record, {
-        ...limitsOf(ctx),
-        headersTimeoutMs: body.streaming
-          ? config.timeouts.streamFirstByteMs
-          : config.timeouts.responseMs,
-      });
+      await forwardWithFailover(
+        ctx.call,
+        plan,
+        response,
+        record,
+        failoverLimits(ctx, body.streaming),
+      );
     } finally {
       await body.discard();
       chargeClient(ctx, record);
@@ -200,7 +195,7 @@ export function openaiPassthroughHandler(ctx: ProxyContext, routes: RouteTable):
       },
     };
     await forwardWithFailover(ctx.call, plan, response, record, {
-      ...limitsOf(ctx),
+      ...failoverLimits(ctx, false),
       maxAttempts: 1,
     });
   };
@@ -223,14 +218,31 @@ export function ownCredentialRefused(
   return upstreamAuthFailed(credential, detail.slice(0, 300));
 }
 
-function limitsOf(ctx: ProxyContext): FailoverLimits {
+/** The attempts and deadlines of one request; a stream may wait longer for its first byte. */
+export function failoverLimits(ctx: ProxyContext, streaming: boolean): FailoverLimits {
   const { config } = ctx;
   return {
     maxAttempts: config.maxAttempts,
-    headersTimeoutMs: config.timeouts.responseMs,
+    headersTimeoutMs: streaming ? config.timeouts.streamFirstByteMs : config.timeouts.responseMs,
     bodyTimeoutMs: config.timeouts.idleMs,
     totalMs: config.timeouts.totalMs,
   };
+}
+
+/**
+ * Azure refused an Entra token it had accepted (revoked, rotated): that token is refreshed, so
+ * the caller can try once more. False when the refused request carried no Entra token.
+ */
+export async function refreshRefusedToken(
+  ctx: ProxyContext,
+  resource: ResourceConfig,
+  refused: UpstreamRequest,
+): Promise<boolean> {
+  const entra = resource.entra;
+  const token = bearerToken(refused.headers.authorization);
+  if (entra === undefined || token === undefined) return false;
+  await ctx.tokens.for(entra).refresh(token);
+  return true;
 }
 
 /** The raw query string, without the `?`. */

@@ -14,7 +14,7 @@ const LISTING_WAIT_MS = 3000;
 /** What resolving a model name needs besides the route table. */
 export interface ModelResolution {
   /** AZURE_OPENAI_MODEL_MAPPER, lower-cased names. */
-  readonly modelMapper: ReadonlyMap<string, string>;
+  readonly config: { readonly modelMapper: ReadonlyMap<string, string> };
   /** The deployment listing of a resource (one directory per endpoint). */
   readonly directoryFor: (resource: ResourceConfig) => DeploymentDirectory;
   /** Tokens for keyless resources' listings. */
@@ -47,7 +47,7 @@ async function fallbackDeployment(
   auth: ClientAuth,
   model: string,
 ): Promise<string> {
-  const mapper = resolution.modelMapper;
+  const mapper = resolution.config.modelMapper;
   if (mapper.has(model.toLowerCase())) return resolveDeployment(model, mapper);
   const credential = await resourceCredential(resource, auth, resolution.tokens);
   const listing = await resolution.directoryFor(resource).get(credential, LISTING_WAIT_MS);

@@ -78,12 +78,7 @@ export function attachRealtime(
     if (model !== undefined && !modelAllowed(auth.client.policy, model)) {
       throw modelNotAllowed(model, auth.client.name);
     }
-    const resolution = {
-      modelMapper: ctx.config.modelMapper,
-      directoryFor: ctx.directoryFor,
-      tokens: ctx.tokens,
-    };
-    const pool = await poolFor(resolution, ctx.routes, auth, model);
+    const pool = await poolFor(ctx, ctx.routes, auth, model);
     if (pool === undefined) throw modelNotFound(model ?? "");
     // A session counts as one request against the client's rpm.
     await ctx.limiter.admit(auth.client);
